@@ -1,0 +1,69 @@
+import NIOCore
+
+/// The bytes of a blob response, read from disk in large chunks: either a committed
+/// file, or a temporary file that a download is still filling (reading along as bytes
+/// become visible). Never holds more than one chunk in memory.
+public struct BlobBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    enum Source: Sendable {
+        case file(BlobFile, size: Int64)
+        case fill(BlobFill)
+    }
+
+    /// Bytes read from disk per chunk; large chunks keep throughput near sendfile's.
+    public static let chunkSize = 1 << 20
+
+    let source: Source
+    /// First byte to send.
+    let start: Int64
+    /// Last byte to send (inclusive); nil means to the end of the blob.
+    let end: Int64?
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(source: source, offset: start, end: end)
+    }
+
+    /// Reads the next chunk, waiting for a download to make more bytes visible.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let source: Source
+        var offset: Int64
+        let end: Int64?
+
+        public mutating func next() async throws -> ByteBuffer? {
+            switch source {
+            case .file(let file, let size):
+                return try await read(file, available: size)
+            case .fill(let fill):
+                while true {
+                    try Task.checkCancellation()
+                    let (phase, version) = fill.progress.snapshot()
+                    switch phase {
+                    case .failed(let error):
+                        throw error
+                    case .connecting:
+                        await fill.progress.waitForChange(after: version)
+                    case .streaming(_, let visible):
+                        if offset < visible, offset <= (end ?? .max) {
+                            return try await read(fill.file, available: visible)
+                        }
+                        await fill.progress.waitForChange(after: version)
+                    case .committed(let size):
+                        return try await read(fill.file, available: size)
+                    }
+                }
+            }
+        }
+
+        /// Reads from `offset` up to `available` (and `end`); nil once a finished blob is exhausted.
+        private mutating func read(_ file: BlobFile, available: Int64) async throws -> ByteBuffer? {
+            let limit = Swift.min(available, (end ?? .max - 1) + 1)
+            guard offset < limit else { return nil }
+            let count = Int(Swift.min(Int64(BlobBody.chunkSize), limit - offset))
+            let buffer = try await file.read(at: offset, count: count)
+            guard buffer.readableBytes > 0 else { throw CacheError(.unavailable, "blob file ended early") }
+            offset += Int64(buffer.readableBytes)
+            return buffer
+        }
+    }
+}

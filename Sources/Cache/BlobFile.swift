@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOPosix
+
+/// An open file descriptor for a blob (committed or still filling), read and written
+/// with positional I/O on a thread pool so no event loop or task executor blocks.
+///
+/// Positional `pread`/`pwrite` need no shared offset, so many readers and one writer
+/// can use the same descriptor at once. The descriptor closes when the last reference
+/// goes away, which is what lets a reader keep streaming a file after it was renamed.
+public final class BlobFile: Sendable {
+    /// The descriptor; valid until `deinit`.
+    let descriptor: Int32
+    let threadPool: NIOThreadPool
+
+    init(descriptor: Int32, threadPool: NIOThreadPool) {
+        self.descriptor = descriptor
+        self.threadPool = threadPool
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Opens an existing file read-only; nil when it does not exist.
+    static func openForReading(path: String, threadPool: NIOThreadPool) throws -> BlobFile? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw FileSystemError(operation: "open", path: path, code: errno)
+        }
+        return BlobFile(descriptor: descriptor, threadPool: threadPool)
+    }
+
+    /// Creates a new file for reading and writing; fails if it exists.
+    static func create(path: String, threadPool: NIOThreadPool) throws -> BlobFile {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
+        return BlobFile(descriptor: descriptor, threadPool: threadPool)
+    }
+
+    /// The file's current size.
+    func size() throws -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw FileSystemError(operation: "fstat", path: "fd \(descriptor)", code: errno) }
+        return Int64(info.st_size)
+    }
+
+    /// Reads up to `count` bytes at `offset`; a short or empty buffer means end of file.
+    func read(at offset: Int64, count: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) async throws -> ByteBuffer {
+        let descriptor = self.descriptor
+        return try await threadPool.runIfActive {
+            var buffer = allocator.buffer(capacity: count)
+            var filled = 0
+            while filled < count {
+                let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - filled) { pointer in
+                    pread(descriptor, pointer.baseAddress, count - filled, off_t(offset) + off_t(filled))
+                }
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSystemError(operation: "pread", path: "fd \(descriptor)", code: errno)
+                }
+                if result == 0 { break }
+                filled += result
+            }
+            return buffer
+        }
+    }
+
+    /// Writes all of `buffer` at `offset`.
+    func write(_ buffer: ByteBuffer, at offset: Int64) async throws {
+        let descriptor = self.descriptor
+        try await threadPool.runIfActive {
+            try buffer.withUnsafeReadableBytes { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        throw FileSystemError(operation: "pwrite", path: "fd \(descriptor)", code: errno)
+                    }
+                    written += result
+                }
+            }
+        }
+    }
+
+    /// Flushes written data to stable storage.
+    func synchronize() async throws {
+        let descriptor = self.descriptor
+        try await threadPool.runIfActive {
+            guard fsync(descriptor) == 0 else { throw FileSystemError(operation: "fsync", path: "fd \(descriptor)", code: errno) }
+        }
+    }
+}
+
+/// A failed system call on the cache directory; logged, never shown to clients.
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    public let operation: String
+    public let path: String
+    public let code: Int32
+
+    /// Whether the disk (or the user's quota on it) is full.
+    public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT }
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,30 @@
+import OCI
+
+/// Where the bytes of a response came from, for logs and metrics.
+public enum CacheSource: String, Sendable {
+    /// Served from the local cache.
+    case hit
+    /// Fetched from the upstream by this request.
+    case miss
+    /// Joined a download another request had started.
+    case coalesced
+    /// A cached copy served because the upstream could not be asked.
+    case stale
+}
+
+/// A blob ready to stream to a client.
+public struct BlobResponse: Sendable {
+    public let digest: Digest
+    /// Size of the whole blob, when known (always known on a hit).
+    public let size: Int64?
+    /// The inclusive byte span being sent when answering a `Range` request with 206.
+    public let range: ClosedRange<Int64>?
+    public let source: CacheSource
+    public let body: BlobBody
+
+    /// Number of body bytes, when known.
+    public var contentLength: Int64? {
+        if let range { return range.upperBound - range.lowerBound + 1 }
+        return size
+    }
+}

@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import OCI
+import Synchronization
+
+/// A manifest as stored: its media type and exact bytes (digests depend on every byte).
+public struct StoredManifest: Sendable, Equatable {
+    public let mediaType: String
+    public let digest: Digest
+    public let bytes: [UInt8]
+}
+
+/// What a tag pointed to when Ferry last asked the upstream.
+public struct TagRecord: Sendable, Codable, Equatable {
+    public var digest: Digest
+    public var mediaType: String
+    /// When the upstream last confirmed this digest for the tag.
+    public var validatedAt: Date
+}
+
+/// Manifests by digest (immutable, kept for good) and tag records per upstream and
+/// repository, on local disk under the data directory, with a bounded in-memory copy
+/// of recently used manifests so hot tags never touch the disk.
+///
+/// Layout: `manifests/<alg>/<xx>/<hex>` holds the media type, a newline and the exact
+/// bytes; `tags/<upstream>/<repository>/@tags/<tag>` holds a `TagRecord` as JSON. `@`
+/// cannot occur in a repository name, so tags never collide with nested repositories.
+/// Every file is written to `tmp/` and renamed into place.
+public final class FileSystemManifestStore: Sendable {
+    /// The data directory.
+    public let root: String
+    private let memory = Mutex(MemoryCache())
+    static let memoryLimit = 32 << 20
+    static let memoryTagLimit = 100_000
+
+    private struct MemoryCache {
+        var manifests: [Digest: StoredManifest] = [:]
+        var tags: [String: TagRecord] = [:]
+        var bytes = 0
+    }
+
+    /// Uses `root`, creating the directories it needs.
+    public init(root: String) throws {
+        self.root = root
+        try FileSystemBlobStore.makeDirectory("\(root)/manifests")
+        try FileSystemBlobStore.makeDirectory("\(root)/tags")
+        try FileSystemBlobStore.makeDirectory(FileSystemBlobStore.temporaryDirectory(root))
+    }
+
+    /// The manifest with `digest`, or nil when not cached.
+    public func manifest(_ digest: Digest) -> StoredManifest? {
+        if let cached = memory.withLock({ $0.manifests[digest] }) { return cached }
+        guard let data = FileManager.default.contents(atPath: manifestPath(digest)),
+              let newline = data.firstIndex(of: 0x0a)
+        else { return nil }
+        let manifest = StoredManifest(
+            mediaType: String(decoding: data[data.startIndex..<newline], as: UTF8.self),
+            digest: digest,
+            bytes: Array(data[(newline + 1)...])
+        )
+        remember(manifest)
+        return manifest
+    }
+
+    /// Stores a verified manifest.
+    public func store(_ manifest: StoredManifest) throws {
+        var contents = Data(manifest.mediaType.utf8)
+        contents.append(0x0a)
+        contents.append(contentsOf: manifest.bytes)
+        try writeAtomically(contents, to: manifestPath(manifest.digest))
+        remember(manifest)
+    }
+
+    /// The record for a tag of a repository of an upstream.
+    public func tag(_ tag: String, repository: RepositoryName, upstream: String) -> TagRecord? {
+        let key = tagKey(tag, repository: repository, upstream: upstream)
+        if let cached = memory.withLock({ $0.tags[key] }) { return cached }
+        guard let data = FileManager.default.contents(atPath: tagPath(tag, repository: repository, upstream: upstream)),
+              let record = try? Self.decoder.decode(TagRecord.self, from: data)
+        else { return nil }
+        rememberTag(record, key: key)
+        return record
+    }
+
+    /// Records what a tag points to.
+    public func storeTag(_ tag: String, repository: RepositoryName, upstream: String, record: TagRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let data = try encoder.encode(record)
+        try writeAtomically(data, to: tagPath(tag, repository: repository, upstream: upstream))
+        rememberTag(record, key: tagKey(tag, repository: repository, upstream: upstream))
+    }
+
+    /// Forgets a tag the upstream no longer has.
+    public func removeTag(_ tag: String, repository: RepositoryName, upstream: String) {
+        unlink(tagPath(tag, repository: repository, upstream: upstream))
+        _ = memory.withLock { $0.tags.removeValue(forKey: tagKey(tag, repository: repository, upstream: upstream)) }
+    }
+
+    // MARK: - Paths and files
+
+    func manifestPath(_ digest: Digest) -> String {
+        "\(root)/manifests/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
+    }
+
+    /// `upstream` is a configured identifier and `tag` a validated tag, so the path stays
+    /// inside the data directory.
+    func tagPath(_ tag: String, repository: RepositoryName, upstream: String) -> String {
+        "\(root)/tags/\(upstream)/\(repository.value)/@tags/\(tag)"
+    }
+
+    private func tagKey(_ tag: String, repository: RepositoryName, upstream: String) -> String {
+        "\(upstream)/\(repository.value):\(tag)"
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+
+    private func rememberTag(_ record: TagRecord, key: String) {
+        memory.withLock { memory in
+            if memory.tags.count >= Self.memoryTagLimit { memory.tags.removeAll(keepingCapacity: true) }
+            memory.tags[key] = record
+        }
+    }
+
+    private func remember(_ manifest: StoredManifest) {
+        memory.withLock { memory in
+            guard memory.manifests[manifest.digest] == nil else { return }
+            if memory.bytes + manifest.bytes.count > Self.memoryLimit {
+                memory.manifests.removeAll(keepingCapacity: true)
+                memory.bytes = 0
+            }
+            memory.manifests[manifest.digest] = manifest
+            memory.bytes += manifest.bytes.count
+        }
+    }
+
+    private func writeAtomically(_ data: Data, to path: String) throws {
+        try FileSystemBlobStore.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
+        let temporary = "\(FileSystemBlobStore.temporaryDirectory(root))/write.\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            try data.write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            unlink(temporary)
+            throw FileSystemError(operation: "write", path: temporary, code: errno == 0 ? EIO : errno)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileSystemError(operation: "rename", path: path, code: code)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Logging
+import NIOCore
+import OCI
+import Synchronization
+
+/// Blobs by digest: served from `FileSystemBlobStore` when cached, otherwise fetched
+/// from the upstream exactly once per digest, however many clients ask at once and from
+/// whichever repository. Every client streams the download as it arrives by reading the
+/// temporary file along; the file is published only after its size and digest are
+/// verified, and a mismatch is discarded and reported to every reader.
+///
+/// Downloads run in `run()`'s task group, not in the requesting task, so a client that
+/// disconnects does not abort the download for the others.
+public final class PullThroughBlobCache: Sendable {
+    /// Disk writes are coalesced to at least this many bytes ...
+    static let flushThreshold = 1 << 20
+    /// ... unless bytes have waited this long, so slow upstreams still stream promptly.
+    static let flushInterval = Duration.milliseconds(20)
+
+    public let store: FileSystemBlobStore
+    private let fills = Mutex<[Digest: BlobFill]>([:])
+    private let jobs: AsyncStream<FillJob>
+    private let jobSink: AsyncStream<FillJob>.Continuation
+    private let logger: Logger
+
+    private struct FillJob: Sendable {
+        let fill: BlobFill
+        let repository: RepositoryName
+        let upstream: any Upstream
+    }
+
+    /// Creates a cache over `store`; downloads start only while `run()` runs.
+    public init(store: FileSystemBlobStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        (jobs, jobSink) = AsyncStream.makeStream(of: FillJob.self)
+    }
+
+    /// Runs downloads until cancelled or `finish()` is called; in-flight downloads
+    /// complete before it returns unless cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await self.fill(job) }
+            }
+        }
+    }
+
+    /// Stops accepting new downloads; `run()` returns once the running ones end.
+    public func finish() {
+        jobSink.finish()
+    }
+
+    /// Number of downloads under way.
+    public var activeDownloads: Int { fills.withLock { $0.count } }
+
+    /// A blob's bytes (or the requested range of them) from the cache or the upstream.
+    public func blob(
+        _ digest: Digest,
+        repository: RepositoryName,
+        upstream: any Upstream,
+        range: ByteRange?
+    ) async throws(CacheError) -> BlobResponse {
+        while true {
+            if let response = try cachedBlob(digest, range: range) { return response }
+            guard let (fill, started) = try joinOrStartFill(digest, repository: repository, upstream: upstream) else {
+                continue // it was committed meanwhile: serve it from disk
+            }
+            let expectedSize: Int64?
+            do {
+                expectedSize = try await fill.progress.waitForHead()
+            } catch let error as CacheError {
+                throw error
+            } catch {
+                throw CacheError(.unavailable, "request cancelled")
+            }
+            var span: ClosedRange<Int64>?
+            if let range, let expectedSize {
+                guard let resolved = range.resolve(size: expectedSize) else {
+                    throw CacheError(.rangeNotSatisfiable(size: expectedSize), "range not satisfiable for a blob of \(expectedSize) bytes")
+                }
+                span = resolved
+            }
+            let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound)
+            return BlobResponse(digest: digest, size: expectedSize, range: span, source: started ? .miss : .coalesced, body: body)
+        }
+    }
+
+    /// The size of a blob, without downloading it: from disk, from a download under way,
+    /// or from the upstream's answer to HEAD.
+    public func blobSize(_ digest: Digest, repository: RepositoryName, upstream: any Upstream) async throws(CacheError) -> (size: Int64?, source: CacheSource) {
+        if let file = try openCached(digest) {
+            return (try fileSize(file, digest), .hit)
+        }
+        if let fill = fills.withLock({ $0[digest] }), case .streaming(let expected?, _) = fill.progress.snapshot().phase {
+            return (expected, .coalesced)
+        }
+        do {
+            return (try await upstream.blobSize(repository, digest: digest), .miss)
+        } catch {
+            throw CacheError(error, notFound: .blobUnknown, upstream: upstream.configuration.registry)
+        }
+    }
+
+    // MARK: - Hits
+
+    private func cachedBlob(_ digest: Digest, range: ByteRange?) throws(CacheError) -> BlobResponse? {
+        guard let file = try openCached(digest) else { return nil }
+        let size = try fileSize(file, digest)
+        var span: ClosedRange<Int64>?
+        if let range {
+            guard let resolved = range.resolve(size: size) else {
+                throw CacheError(.rangeNotSatisfiable(size: size), "range not satisfiable for a blob of \(size) bytes")
+            }
+            span = resolved
+        }
+        let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound)
+        return BlobResponse(digest: digest, size: size, range: span, source: .hit, body: body)
+    }
+
+    private func openCached(_ digest: Digest) throws(CacheError) -> BlobFile? {
+        do {
+            return try store.open(digest)
+        } catch {
+            logger.error("cannot open cached blob", metadata: ["digest": "\(digest)", "error": "\(error)"])
+            throw CacheError(.unavailable, "cache storage error")
+        }
+    }
+
+    private func fileSize(_ file: BlobFile, _ digest: Digest) throws(CacheError) -> Int64 {
+        do {
+            return try file.size()
+        } catch {
+            logger.error("cannot stat cached blob", metadata: ["digest": "\(digest)", "error": "\(error)"])
+            throw CacheError(.unavailable, "cache storage error")
+        }
+    }
+
+    // MARK: - Misses
+
+    /// Returns the download for `digest`, starting one when none runs; nil when the blob
+    /// was committed in the meantime.
+    private func joinOrStartFill(
+        _ digest: Digest,
+        repository: RepositoryName,
+        upstream: any Upstream
+    ) throws(CacheError) -> (BlobFill, started: Bool)? {
+        let result: Result<(BlobFill, Bool)?, CacheError> = fills.withLock { fills in
+            if let fill = fills[digest] {
+                return .success((fill, false))
+            }
+            if store.contains(digest) { return .success(nil) }
+            do {
+                let (file, path) = try store.makeTemporaryFile(for: digest)
+                let fill = BlobFill(digest: digest, file: file, temporaryPath: path)
+                fills[digest] = fill
+                if case .terminated = jobSink.yield(FillJob(fill: fill, repository: repository, upstream: upstream)) {
+                    fills[digest] = nil
+                    store.discard(temporaryPath: path)
+                    return .failure(CacheError(.unavailable, "server is shutting down"))
+                }
+                return .success((fill, true))
+            } catch {
+                logger.error("cannot create temporary blob file", metadata: ["digest": "\(digest)", "error": "\(error)"])
+                return .failure(CacheError(.unavailable, "cache storage error"))
+            }
+        }
+        return try result.get()
+    }
+
+    private func fill(_ job: FillJob) async {
+        let fill = job.fill
+        let upstreamName = job.upstream.configuration.registry
+        var logger = self.logger
+        logger[metadataKey: "digest"] = "\(fill.digest)"
+        logger[metadataKey: "upstream"] = "\(upstreamName)"
+        logger[metadataKey: "repo"] = "\(job.repository)"
+        let started = ContinuousClock.now
+        do {
+            let size = try await download(job, logger: logger)
+            fills.withLock { $0[fill.digest] = nil }
+            fill.progress.update(.committed(size: size))
+            logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
+        } catch {
+            store.discard(temporaryPath: fill.temporaryPath)
+            fills.withLock { $0[fill.digest] = nil }
+            let clientError: CacheError
+            switch error {
+            case let error as CacheError: clientError = error
+            case let error as UpstreamError: clientError = CacheError(error, notFound: .blobUnknown, upstream: upstreamName)
+            case is CancellationError: clientError = CacheError(.unavailable, "download cancelled: server shutting down")
+            default: clientError = CacheError(.unavailable, "cache storage error")
+            }
+            fill.progress.update(.failed(clientError))
+            logger.warning("blob download failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Streams the upstream body into the temporary file, publishing progress, then
+    /// verifies and commits it. Returns the committed size.
+    private func download(_ job: FillJob, logger: Logger) async throws -> Int64 {
+        let fill = job.fill
+        let upstreamBlob = try await job.upstream.blob(job.repository, digest: fill.digest)
+        let expected = upstreamBlob.contentLength
+        fill.progress.update(.streaming(expectedSize: expected, visibleBytes: 0))
+
+        var hasher = DigestHasher(fill.digest.algorithm)
+        var pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)
+        var written: Int64 = 0
+        var lastFlush = ContinuousClock.now
+        for try await chunk in upstreamBlob.body {
+            hasher.update(chunk)
+            var chunk = chunk
+            pending.writeBuffer(&chunk)
+            if let expected, written + Int64(pending.readableBytes) > expected {
+                throw CacheError(.digestMismatch, "upstream sent more bytes than announced")
+            }
+            let now = ContinuousClock.now
+            if pending.readableBytes >= Self.flushThreshold || now - lastFlush >= Self.flushInterval {
+                try await fill.file.write(pending, at: written)
+                written += Int64(pending.readableBytes)
+                pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)
+                lastFlush = now
+                // The last byte stays hidden until the digest is verified, so no client
+                // ever receives a complete body of bad data.
+                fill.progress.update(.streaming(expectedSize: expected, visibleBytes: max(0, written - 1)))
+            }
+        }
+        if pending.readableBytes > 0 {
+            try await fill.file.write(pending, at: written)
+            written += Int64(pending.readableBytes)
+        }
+        if let expected, written != expected {
+            throw CacheError(.digestMismatch, "upstream sent \(written) of \(expected) bytes")
+        }
+        let actual = hasher.finalize()
+        guard actual == fill.digest else {
+            logger.error("upstream blob digest mismatch; discarded", metadata: ["computed": "\(actual)", "bytes": "\(written)"])
+            throw CacheError(.digestMismatch, "upstream content does not match digest \(fill.digest)")
+        }
+        try await fill.file.synchronize()
+        try store.commit(temporaryPath: fill.temporaryPath, as: fill.digest)
+        return written
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for log lines.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import OCI
+
+/// A manifest ready to send to a client.
+public struct ManifestResponse: Sendable {
+    public let manifest: StoredManifest
+    public let source: CacheSource
+}
+
+/// Manifests through the cache. By digest: fetched once, verified, kept for good. By
+/// tag: served from the cache while younger than the revalidation interval, then
+/// revalidated with HEAD (which Docker Hub does not count) and refetched only when the
+/// digest changed; served stale when the upstream is down, slow or rate-limiting.
+/// Concurrent requests for the same tag or digest share one upstream round trip.
+public final class PullThroughManifestCache: Sendable {
+    /// Registries cap manifests at 4 MiB; so does Ferry.
+    public static let maximumManifestSize = 4 << 20
+
+    public let store: FileSystemManifestStore
+    let revalidationInterval: TimeInterval
+    let now: @Sendable () -> Date
+    let logger: Logger
+    private let tagFlights = SingleFlight<String, StoredManifest>()
+    private let digestFlights = SingleFlight<Digest, StoredManifest>()
+
+    /// Creates the cache; `now` is the clock used to age tag records.
+    public init(store: FileSystemManifestStore, revalidationInterval: TimeInterval, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.revalidationInterval = revalidationInterval
+        self.logger = logger
+        self.now = now
+    }
+
+    /// The manifest for `reference`, negotiated against the client's accepted types:
+    /// a client that cannot take a multi-arch index for a tag gets the linux/amd64
+    /// manifest from it, as registries do.
+    public func manifest(
+        _ reference: Reference,
+        repository: RepositoryName,
+        upstream: any Upstream,
+        accepted: [String],
+        logger: Logger
+    ) async throws(CacheError) -> ManifestResponse {
+        switch reference {
+        case .digest(let digest):
+            return try await manifest(digest: digest, repository: repository, upstream: upstream)
+        case .tag(let tag):
+            let response = try await manifest(tag: tag, repository: repository, upstream: upstream, logger: logger)
+            if MediaType.accepts(accepted, response.manifest.mediaType) { return response }
+            return try await platformManifest(from: response, repository: repository, upstream: upstream, accepted: accepted)
+        }
+    }
+
+    /// Passes a tag-list request through to the upstream.
+    public func tags(_ repository: RepositoryName, upstream: any Upstream, count: Int?, last: String?) async throws(CacheError) -> UpstreamTagList {
+        do {
+            return try await upstream.tags(repository, count: count, last: last)
+        } catch {
+            throw CacheError(error, notFound: .nameUnknown, upstream: upstream.configuration.registry)
+        }
+    }
+
+    // MARK: - By digest
+
+    func manifest(digest: Digest, repository: RepositoryName, upstream: any Upstream) async throws(CacheError) -> ManifestResponse {
+        if let stored = store.manifest(digest) { return ManifestResponse(manifest: stored, source: .hit) }
+        do {
+            let fetched = try await digestFlights.run(digest) {
+                if let stored = store.manifest(digest) { return stored }
+                let answer = try await upstream.manifest(repository, reference: .digest(digest), headOnly: false)
+                return try verifiedManifest(answer, expected: digest, upstream: upstream)
+            }
+            return ManifestResponse(manifest: fetched, source: .miss)
+        } catch {
+            throw clientError(error, upstream: upstream)
+        }
+    }
+
+    // MARK: - By tag
+
+    private func manifest(tag: String, repository: RepositoryName, upstream: any Upstream, logger: Logger) async throws(CacheError) -> ManifestResponse {
+        let upstreamID = upstream.configuration.id
+        let record = store.tag(tag, repository: repository, upstream: upstreamID)
+        let cached = record.flatMap { store.manifest($0.digest) }
+        if let record, let cached, now().timeIntervalSince(record.validatedAt) < revalidationInterval {
+            return ManifestResponse(manifest: cached, source: .hit)
+        }
+        do {
+            let key = "\(upstreamID)/\(repository.value):\(tag)"
+            let manifest = try await tagFlights.run(key) {
+                try await revalidate(tag: tag, repository: repository, upstream: upstream, cached: cached)
+            }
+            return ManifestResponse(manifest: manifest, source: manifest.digest == cached?.digest ? .hit : .miss)
+        } catch let error as UpstreamError where error.allowsStaleCopy && cached != nil {
+            logger.warning("upstream unavailable; serving cached tag", metadata: [
+                "upstream": "\(upstream.configuration.registry)", "repo": "\(repository)", "tag": "\(tag)", "error": "\(error)",
+            ])
+            return ManifestResponse(manifest: cached!, source: .stale)
+        } catch {
+            if case .notFound = error as? UpstreamError {
+                store.removeTag(tag, repository: repository, upstream: upstreamID)
+            }
+            throw clientError(error, upstream: upstream)
+        }
+    }
+
+    /// Asks the upstream what the tag points to now: HEAD when a copy is cached (free on
+    /// Docker Hub), GET only when the digest changed or nothing is cached.
+    private func revalidate(tag: String, repository: RepositoryName, upstream: any Upstream, cached: StoredManifest?) async throws -> StoredManifest {
+        let upstreamID = upstream.configuration.id
+        if let cached {
+            let head = try await upstream.manifest(repository, reference: .tag(tag), headOnly: true)
+            if head.digest == cached.digest {
+                try store.storeTag(tag, repository: repository, upstream: upstreamID, record: TagRecord(digest: cached.digest, mediaType: cached.mediaType, validatedAt: now()))
+                return cached
+            }
+        }
+        let answer = try await upstream.manifest(repository, reference: .tag(tag), headOnly: false)
+        let manifest = try verifiedManifest(answer, expected: answer.digest, upstream: upstream)
+        try store.storeTag(tag, repository: repository, upstream: upstreamID, record: TagRecord(digest: manifest.digest, mediaType: manifest.mediaType, validatedAt: now()))
+        return manifest
+    }
+
+    // MARK: - Helpers
+
+    /// Checks size and digest of a fetched manifest and stores it.
+    private func verifiedManifest(_ answer: UpstreamManifest, expected: Digest?, upstream: any Upstream) throws -> StoredManifest {
+        guard let body = answer.body else { throw UpstreamError.invalidResponse("manifest without body") }
+        guard body.count <= Self.maximumManifestSize else {
+            throw CacheError(.manifestInvalid, "manifest from upstream \(upstream.configuration.registry) exceeds \(Self.maximumManifestSize) bytes")
+        }
+        let computed = DigestHasher.digest(of: body, algorithm: expected?.algorithm ?? .sha256)
+        if let expected, computed != expected {
+            logger.error("upstream manifest digest mismatch; discarded", metadata: [
+                "upstream": "\(upstream.configuration.registry)", "expected": "\(expected)", "computed": "\(computed)",
+            ])
+            throw CacheError(.digestMismatch, "upstream manifest does not match digest \(expected)")
+        }
+        let manifest = StoredManifest(mediaType: answer.mediaType, digest: computed, bytes: body)
+        try store.store(manifest)
+        return manifest
+    }
+
+    /// For a client that cannot take an index: the index's linux/amd64 entry (or its first).
+    private func platformManifest(from response: ManifestResponse, repository: RepositoryName, upstream: any Upstream, accepted: [String]) async throws(CacheError) -> ManifestResponse {
+        let notAcceptable = CacheError(.notAcceptable, "manifest is \(response.manifest.mediaType), which the client does not accept")
+        guard MediaType.isIndex(response.manifest.mediaType),
+              let index = try? JSONDecoder().decode(ImageIndex.self, from: Data(response.manifest.bytes)),
+              let entry = index.manifests.first(where: { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }) ?? index.manifests.first,
+              MediaType.accepts(accepted, entry.mediaType)
+        else { throw notAcceptable }
+        return try await manifest(digest: entry.digest, repository: repository, upstream: upstream)
+    }
+
+    private func clientError(_ error: any Error, upstream: any Upstream) -> CacheError {
+        switch error {
+        case let error as CacheError: return error
+        case let error as UpstreamError: return CacheError(error, notFound: .manifestUnknown, upstream: upstream.configuration.registry)
+        default:
+            logger.error("manifest cache storage error", metadata: ["error": "\(error)"])
+            return CacheError(.unavailable, "cache storage error")
+        }
+    }
+}
+
+/// The parts of an OCI index / Docker manifest list needed to pick a platform.
+struct ImageIndex: Decodable {
+    struct Entry: Decodable {
+        let mediaType: String
+        let digest: Digest
+        let platform: Platform?
+    }
+
+    struct Platform: Decodable {
+        let os: String
+        let architecture: String
+    }
+
+    let manifests: [Entry]
+}

@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import OCI
+
+/// A real upstream registry reached over HTTP with AsyncHTTPClient: the registry API
+/// plus the anonymous (or credentialed) bearer-token dance, with tokens cached per
+/// scope until they expire. Redirects (302/307 to blob storage) are followed by the
+/// client, which drops `Authorization` on a cross-origin hop.
+public struct RegistryUpstream: Upstream {
+    public let configuration: UpstreamConfiguration
+    let client: HTTPClient
+    let tokens: UpstreamTokenCache
+    /// How long to wait for a response head; body reads are bounded by the client's read timeout.
+    let responseTimeout: TimeAmount
+    let logger: Logger
+
+    /// Creates an upstream over a shared `HTTPClient` (which the caller shuts down).
+    public init(
+        configuration: UpstreamConfiguration,
+        client: HTTPClient,
+        responseTimeout: Duration,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.responseTimeout = .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000 + responseTimeout.components.attoseconds / 1_000_000_000)
+        self.tokens = UpstreamTokenCache(now: now)
+        var logger = logger
+        logger[metadataKey: "upstream"] = "\(configuration.registry)"
+        self.logger = logger
+    }
+
+    public func manifest(_ repository: RepositoryName, reference: Reference, headOnly: Bool) async throws(UpstreamError) -> UpstreamManifest {
+        let response = try await send(headOnly ? .HEAD : .GET, path: "/v2/\(repository.value)/manifests/\(reference)", repository: repository, accept: MediaType.allManifestTypes)
+        try await expectSuccess(response)
+        let digest = response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest(parsing: $0) }
+        let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        var mediaType = response.headers.first(name: "Content-Type")?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if headOnly {
+            return UpstreamManifest(mediaType: mediaType, digest: digest, body: nil, size: length)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: PullThroughManifestCache.maximumManifestSize)
+        } catch {
+            throw .invalidResponse("manifest body too large or interrupted: \(error)")
+        }
+        let bytes = Array(body.readableBytesView)
+        if !MediaType.allManifestTypes.contains(mediaType), let declared = Self.declaredMediaType(bytes) {
+            mediaType = declared
+        }
+        return UpstreamManifest(mediaType: mediaType, digest: digest, body: bytes, size: Int64(bytes.count))
+    }
+
+    public func blob(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> UpstreamBlob {
+        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [])
+        try await expectSuccess(response)
+        let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        return UpstreamBlob(contentLength: length, body: response.body)
+    }
+
+    public func blobSize(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> Int64? {
+        let response = try await send(.HEAD, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [])
+        try await expectSuccess(response)
+        return response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+    }
+
+    public func tags(_ repository: RepositoryName, count: Int?, last: String?) async throws(UpstreamError) -> UpstreamTagList {
+        var query: [String] = []
+        if let count { query.append("n=\(count)") }
+        if let last, let encoded = last.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "+"])) {
+            query.append("last=\(encoded)")
+        }
+        let path = "/v2/\(repository.value)/tags/list" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let response = try await send(.GET, path: path, repository: repository, accept: ["application/json"])
+        try await expectSuccess(response)
+        do {
+            let body = try await response.body.collect(upTo: 16 << 20)
+            return UpstreamTagList(body: Array(body.readableBytesView), link: response.headers.first(name: "Link"))
+        } catch {
+            throw .invalidResponse("tag list too large or interrupted: \(error)")
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Sends a request with the cached authorization for the repository's pull scope,
+    /// answering one authentication challenge if the upstream sends one.
+    func send(_ method: HTTPMethod, path: String, repository: RepositoryName, accept: [String]) async throws(UpstreamError) -> HTTPClientResponse {
+        let scope = Scope.pull(repository).description
+        var authorization = tokens.authorization(for: scope)
+        if authorization == nil, let challenge = tokens.challenge {
+            authorization = try await authorize(challenge, scope: scope)
+        }
+        let response = try await execute(method, path: path, accept: accept, authorization: authorization)
+        guard response.status == .unauthorized,
+              let header = response.headers.first(name: "WWW-Authenticate"),
+              let challenge = AuthChallenge.parse(header)
+        else { return response }
+        await drain(response)
+        tokens.invalidate(scope: scope)
+        if challenge.scheme == "bearer" { tokens.challenge = challenge }
+        guard let fresh = try await authorize(challenge, scope: scope) else {
+            throw .denied(status: 401)
+        }
+        return try await execute(method, path: path, accept: accept, authorization: fresh)
+    }
+
+    private func execute(_ method: HTTPMethod, path: String, accept: [String], authorization: String?) async throws(UpstreamError) -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: "ferry")
+        if !accept.isEmpty { request.headers.add(name: "Accept", value: accept.joined(separator: ", ")) }
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        do {
+            return try await client.execute(request, timeout: responseTimeout, logger: logger)
+        } catch {
+            logger.warning("upstream request failed", metadata: ["method": "\(method)", "path": "\(path)", "error": "\(error)"])
+            throw .unreachable("\(error)")
+        }
+    }
+
+    /// Maps a non-success status to an `UpstreamError`, draining the body.
+    private func expectSuccess(_ response: HTTPClientResponse) async throws(UpstreamError) {
+        let code = Int(response.status.code)
+        guard !(200..<300).contains(code) else { return }
+        await drain(response)
+        switch code {
+        case 404: throw .notFound
+        case 401, 403: throw .denied(status: code)
+        case 429: throw .rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+        default: throw .status(code)
+        }
+    }
+
+    private func drain(_ response: HTTPClientResponse) async {
+        _ = try? await response.body.collect(upTo: 1 << 20)
+    }
+
+    private var baseURL: String {
+        var text = configuration.url.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
+    /// The `mediaType` field of a manifest, for upstreams that send a generic Content-Type.
+    static func declaredMediaType(_ bytes: [UInt8]) -> String? {
+        struct Declared: Decodable { let mediaType: String? }
+        return (try? JSONDecoder().decode(Declared.self, from: Data(bytes)))?.mediaType
+    }
+}
