@@ -10,15 +10,15 @@ public enum ByteRange: Sendable, Hashable {
 
     /// Parses a `Range` header. Returns nil for a multi-range request (serve the whole
     /// body); throws `RANGE_INVALID` for anything malformed.
-    public static func parse(_ header: String) throws(OCIParseError) -> ByteRange? {
-        let invalid = OCIParseError(.rangeInvalid, "invalid Range header \(OCIParseError.quote(header))")
+    public static func parse(_ header: String) throws(OCIError) -> ByteRange? {
+        let invalid = OCIError(.rangeInvalid, "invalid Range header \(OCIError.quote(header))")
         guard header.utf8.count <= 256, header.hasPrefix("bytes=") else { throw invalid }
         let spec = header.dropFirst("bytes=".count)
         if spec.contains(",") { return nil }
         guard let dash = spec.firstIndex(of: "-") else { throw invalid }
         let startText = spec[spec.startIndex..<dash]
         let endText = spec[spec.index(after: dash)...]
-        func number(_ text: Substring) throws(OCIParseError) -> Int64 {
+        func number(_ text: Substring) throws(OCIError) -> Int64 {
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let value = Int64(text)
             else { throw invalid }

@@ -24,19 +24,19 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Comp
 
     /// Parses `algorithm:hex`, rejecting unknown algorithms, wrong lengths and any
     /// character that is not lowercase hex.
-    public init(parsing text: some StringProtocol) throws(OCIParseError) {
+    public init(parsing text: some StringProtocol) throws(OCIError) {
         guard text.utf8.count <= 7 + 1 + 128, let colon = text.firstIndex(of: ":") else {
-            throw OCIParseError(.digestInvalid, "invalid digest \(OCIParseError.quote(text)): expected algorithm:hex")
+            throw OCIError(.digestInvalid, "invalid digest \(OCIError.quote(text)): expected algorithm:hex")
         }
         let algorithmText = text[text.startIndex..<colon]
         let hexText = text[text.index(after: colon)...]
         guard let algorithm = Algorithm(rawValue: String(algorithmText)) else {
-            throw OCIParseError(.digestInvalid, "unsupported digest algorithm \(OCIParseError.quote(algorithmText)): use sha256 or sha512")
+            throw OCIError(.digestInvalid, "unsupported digest algorithm \(OCIError.quote(algorithmText)): use sha256 or sha512")
         }
         guard hexText.utf8.count == algorithm.hexLength,
               hexText.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else {
-            throw OCIParseError(.digestInvalid, "invalid \(algorithm.rawValue) digest: expected \(algorithm.hexLength) lowercase hex characters")
+            throw OCIError(.digestInvalid, "invalid \(algorithm.rawValue) digest: expected \(algorithm.hexLength) lowercase hex characters")
         }
         self.algorithm = algorithm
         self.hex = String(hexText)

@@ -7,13 +7,13 @@ public enum Reference: Sendable, Hashable, CustomStringConvertible {
     public static let maximumTagLength = 128
 
     /// Parses a tag (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`) or, when it contains `:`, a digest.
-    public init(parsing text: some StringProtocol) throws(OCIParseError) {
+    public init(parsing text: some StringProtocol) throws(OCIError) {
         if text.contains(":") {
             self = .digest(try Digest(parsing: text))
             return
         }
         guard Self.isValidTag(text.utf8) else {
-            throw OCIParseError(.manifestUnknown, "invalid tag \(OCIParseError.quote(text)): must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+            throw OCIError(.manifestUnknown, "invalid tag \(OCIError.quote(text)): must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
         }
         self = .tag(String(text))
     }

@@ -12,16 +12,16 @@ public struct RepositoryName: Sendable, Hashable, Codable, CustomStringConvertib
     public let value: String
 
     /// Validates `text` against the distribution grammar.
-    public init(parsing text: some StringProtocol) throws(OCIParseError) {
+    public init(parsing text: some StringProtocol) throws(OCIError) {
         guard !text.isEmpty else {
-            throw OCIParseError(.nameInvalid, "repository name is empty")
+            throw OCIError(.nameInvalid, "repository name is empty")
         }
         guard text.utf8.count <= Self.maximumLength else {
-            throw OCIParseError(.nameInvalid, "repository name is longer than \(Self.maximumLength) characters")
+            throw OCIError(.nameInvalid, "repository name is longer than \(Self.maximumLength) characters")
         }
         for component in text.split(separator: "/", omittingEmptySubsequences: false) {
             guard Self.isValidComponent(component.utf8) else {
-                throw OCIParseError(.nameInvalid, "invalid repository name \(OCIParseError.quote(text)): components must match [a-z0-9]+([._-][a-z0-9]+)*")
+                throw OCIError(.nameInvalid, "invalid repository name \(OCIError.quote(text)): components must match [a-z0-9]+([._-][a-z0-9]+)*")
             }
         }
         self.value = String(text)
@@ -31,7 +31,7 @@ public struct RepositoryName: Sendable, Hashable, Codable, CustomStringConvertib
     public var components: [Substring] { value.split(separator: "/") }
 
     /// Returns this name with `prefix/` in front, validated again for length.
-    public func prefixed(with prefix: String) throws(OCIParseError) -> RepositoryName {
+    public func prefixed(with prefix: String) throws(OCIError) -> RepositoryName {
         try RepositoryName(parsing: "\(prefix)/\(value)")
     }
 

@@ -21,17 +21,17 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `type:name:actions`; the name may itself contain `:` (a registry port),
     /// so the type ends at the first colon and the actions start after the last.
-    public init(parsing text: String) throws(OCIParseError) {
+    public init(parsing text: String) throws(OCIError) {
         guard text.utf8.count <= 1024,
               let first = text.firstIndex(of: ":"), let last = text.lastIndex(of: ":"), first < last
         else {
-            throw OCIParseError(.denied, "invalid scope \(OCIParseError.quote(text)): expected type:name:actions")
+            throw OCIError(.denied, "invalid scope \(OCIError.quote(text)): expected type:name:actions")
         }
         let type = String(text[text.startIndex..<first])
         let name = String(text[text.index(after: first)..<last])
         let actions = text[text.index(after: last)...].split(separator: ",").map(String.init)
         guard !type.isEmpty, !name.isEmpty else {
-            throw OCIParseError(.denied, "invalid scope \(OCIParseError.quote(text)): expected type:name:actions")
+            throw OCIError(.denied, "invalid scope \(OCIError.quote(text)): expected type:name:actions")
         }
         self.init(type: type, name: name, actions: actions)
     }

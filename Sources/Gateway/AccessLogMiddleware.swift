@@ -1,0 +1,71 @@
+import Cache
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// Writes one log line per request once its body has been sent (or abandoned): method,
+/// path, upstream, repository, status, bytes actually sent, duration, cache source.
+public struct AccessLogMiddleware: RouterMiddleware {
+    public typealias Context = FerryRequestContext
+
+    /// Creates the middleware.
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var response = try await next(request, context)
+        let status = response.status.code
+        let record = context.record
+        let logger = context.logger
+        let method = request.method.rawValue
+        let path = request.uri.path
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            let counter = ByteCounter()
+            var outcome = "ok"
+            defer {
+                logger.info("access", metadata: [
+                    "method": "\(method)",
+                    "path": "\(path)",
+                    "upstream": "\(record.upstream ?? "-")",
+                    "repo": "\(record.repository ?? "-")",
+                    "status": "\(status)",
+                    "bytes": "\(counter.value)",
+                    "ms": "\((ContinuousClock.now - started).milliseconds)",
+                    "cache": "\(record.source ?? "-")",
+                    "outcome": "\(outcome)",
+                ])
+            }
+            do {
+                try await body.write(CountingWriter(parent: writer, counter: counter))
+            } catch {
+                outcome = "aborted"
+                throw error
+            }
+        }
+        return response
+    }
+}
+
+/// Bytes handed to the connection so far.
+final class ByteCounter: Sendable {
+    private let count = Atomic<Int64>(0)
+    var value: Int64 { count.load(ordering: .relaxed) }
+    func add(_ bytes: Int) { count.add(Int64(bytes), ordering: .relaxed) }
+}
+
+/// A body writer that counts what passes through it.
+struct CountingWriter: ResponseBodyWriter {
+    var parent: any ResponseBodyWriter
+    let counter: ByteCounter
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await parent.write(buffer)
+        counter.add(buffer.readableBytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await parent.finish(trailingHeaders)
+    }
+}

@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// What a handler learned about a request, read by the access log after the response
+/// is written. A reference type because Hummingbird passes contexts by value.
+public final class RequestRecord: Sendable {
+    private struct Fields {
+        var upstream: String?
+        var repository: String?
+        var source: String?
+    }
+
+    private let fields = Mutex(Fields())
+
+    /// Creates an empty record.
+    public init() {}
+
+    /// The upstream registry the request was routed to.
+    public var upstream: String? {
+        get { fields.withLock { $0.upstream } }
+        set { fields.withLock { $0.upstream = newValue } }
+    }
+
+    /// The repository name asked of the upstream.
+    public var repository: String? {
+        get { fields.withLock { $0.repository } }
+        set { fields.withLock { $0.repository = newValue } }
+    }
+
+    /// Where the bytes came from (`hit`, `miss`, `coalesced`, `stale`, `upstream`).
+    public var source: String? {
+        get { fields.withLock { $0.source } }
+        set { fields.withLock { $0.source = newValue } }
+    }
+}
+
+/// Ferry's request context: Hummingbird's core storage, the client address, and the
+/// record the access log reads.
+public struct FerryRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer address of the connection.
+    public let remoteAddress: SocketAddress?
+    /// Facts about the request for the access log.
+    public let record: RequestRecord
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+        self.record = RequestRecord()
+    }
+}

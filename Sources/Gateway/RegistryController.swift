@@ -1,0 +1,157 @@
+import Cache
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OCI
+
+/// The pull side of the OCI distribution API (`/v2/…`), served through the cache.
+/// Push, delete and upload endpoints answer 405 `UNSUPPORTED`.
+public struct RegistryController: Sendable {
+    let directory: UpstreamDirectory
+    let manifests: PullThroughManifestCache
+    let blobs: PullThroughBlobCache
+
+    /// Creates the controller over the caches and the upstream routing table.
+    public init(directory: UpstreamDirectory, manifests: PullThroughManifestCache, blobs: PullThroughBlobCache) {
+        self.directory = directory
+        self.manifests = manifests
+        self.blobs = blobs
+    }
+
+    /// Registers the `/v2` routes.
+    public func addRoutes(to router: Router<FerryRequestContext>) {
+        for path in ["/v2", "/v2/**"] as [RouterPath] {
+            router.get(path, use: handle)
+            router.head(path, use: handle)
+            router.post(path, use: unsupported)
+            router.put(path, use: unsupported)
+            router.patch(path, use: unsupported)
+            router.delete(path, use: unsupported)
+        }
+    }
+
+    @Sendable func unsupported(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        throw OCIError(.unsupported, "this registry is a read-only mirror: \(request.method.rawValue) is not supported")
+    }
+
+    @Sendable func handle(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        guard let route = try RegistryRoute.parse(path: request.uri.path) else {
+            throw OCIError(.nameUnknown, "unknown registry API path")
+        }
+        let namespace = request.uri.queryParameters["ns"].map(String.init)
+        var response: Response
+        switch route {
+        case .base:
+            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{}")))
+        case .catalog:
+            throw OCIError(.unsupported, "a mirror cannot list every repository of its upstreams")
+        case .upload:
+            throw OCIError(.unsupported, "this registry is a read-only mirror: pushing is not supported")
+        case .manifest(let name, let reference):
+            let target = try resolve(name, request: request, context: context, namespace: namespace)
+            response = try await manifest(reference, target: target, request: request, context: context)
+        case .blob(let name, let digest):
+            let target = try resolve(name, request: request, context: context, namespace: namespace)
+            response = try await blob(digest, target: target, request: request, context: context)
+        case .tags(let name):
+            let target = try resolve(name, request: request, context: context, namespace: namespace)
+            response = try await tags(name, target: target, request: request)
+        }
+        response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        if let namespace { response.headers[.ociNamespace] = namespace }
+        return response
+    }
+
+    private func resolve(_ name: String, request: Request, context: FerryRequestContext, namespace: String?) throws(OCIError) -> ResolvedRepository {
+        let target = try directory.resolve(name: name, host: request.head.authority, namespace: namespace)
+        context.record.upstream = target.upstream.configuration.registry
+        context.record.repository = target.repository.value
+        return target
+    }
+
+    // MARK: - Manifests
+
+    private func manifest(_ reference: Reference, target: ResolvedRepository, request: Request, context: FerryRequestContext) async throws -> Response {
+        let accepted = MediaType.parseAccept(request.headers[values: .accept])
+        let answer = try await manifests.manifest(reference, repository: target.repository, upstream: target.upstream, accepted: accepted, logger: context.logger)
+        context.record.source = answer.source.rawValue
+        let manifest = answer.manifest
+        var headers = HTTPFields()
+        headers[.contentType] = manifest.mediaType
+        headers[.contentLength] = String(manifest.bytes.count)
+        headers[.dockerContentDigest] = manifest.digest.description
+        headers[.eTag] = "\"\(manifest.digest)\""
+        if request.method == .head {
+            return Response(status: .ok, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.bytes)))
+    }
+
+    // MARK: - Blobs
+
+    private func blob(_ digest: Digest, target: ResolvedRepository, request: Request, context: FerryRequestContext) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.dockerContentDigest] = digest.description
+        headers[.eTag] = "\"\(digest)\""
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "max-age=31536000"
+        if request.method == .head {
+            let (size, source) = try await blobs.blobSize(digest, repository: target.repository, upstream: target.upstream)
+            context.record.source = source.rawValue
+            if let size { headers[.contentLength] = String(size) }
+            return Response(status: .ok, headers: headers)
+        }
+        let range = try request.headers[.range].flatMap { header throws(OCIError) in try ByteRange.parse(header) }
+        let answer = try await blobs.blob(digest, repository: target.repository, upstream: target.upstream, range: range)
+        context.record.source = answer.source.rawValue
+        var status = HTTPResponse.Status.ok
+        if let span = answer.range, let size = answer.size {
+            status = .partialContent
+            headers[.contentRange] = "bytes \(span.lowerBound)-\(span.upperBound)/\(size)"
+        }
+        let body = answer.body
+        let length = answer.contentLength.map { Int($0) }
+        if let length { headers[.contentLength] = String(length) }
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
+            for try await chunk in body {
+                try await writer.write(chunk)
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: - Tags
+
+    private func tags(_ clientName: String, target: ResolvedRepository, request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let count = try query["n"].map { text throws(OCIError) -> Int in
+            guard let count = Int(text), count >= 0 else { throw OCIError(.unsupported, "n must be a non-negative integer") }
+            return count
+        }
+        let list = try await manifests.tags(target.repository, upstream: target.upstream, count: count, last: query["last"].map(String.init))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let link = list.link {
+            // The upstream's next-page link names its own path; point it at ours.
+            headers[.link] = link.replacingOccurrences(of: "/v2/\(target.repository.value)/tags/list", with: "/v2/\(clientName)/tags/list")
+        }
+        let body = Self.renamedTagList(list.body, to: clientName)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Replaces the upstream's repository name in a tag list with the one the client used.
+    static func renamedTagList(_ body: [UInt8], to name: String) -> [UInt8] {
+        struct TagList: Codable {
+            var name: String
+            var tags: [String]?
+        }
+        guard var list = try? JSONDecoder().decode(TagList.self, from: Data(body)) else { return body }
+        list.name = name
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(list)).map(Array.init) ?? body
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import SystemPackage
+
+/// Flags shared by commands that read the configuration. Each flag overrides the
+/// matching `FERRY_*` environment variable, which overrides the config file.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "JSON configuration file (or FERRY_CONFIG).")
+    var config: String?
+
+    @Option(help: "Address to listen on (listen.host, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (listen.port, default 5000).")
+    var port: Int?
+
+    @Option(name: .customLong("public-url"), help: "URL clients use to reach Ferry (public-url).")
+    var publicURL: String?
+
+    @Option(help: "Base domain for per-upstream host names such as quay.<domain> (domain).")
+    var domain: String?
+
+    @Option(name: .customLong("data-dir"), help: "Cache directory (data-dir, default ./data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("access-mode"), help: "Who may pull: open (access-mode).")
+    var accessMode: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (log.level).")
+    var logLevel: String?
+
+    /// Builds the provider hierarchy: flags, then `FERRY_*` environment, then the file.
+    func values() async throws -> ConfigValues {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        let pairs: [(String, String?)] = [
+            ("listen.host", host), ("listen.port", port.map(String.init)), ("public-url", publicURL),
+            ("domain", domain), ("data-dir", dataDirectory), ("access-mode", accessMode), ("log.level", logLevel),
+        ]
+        for (key, value) in pairs {
+            if let value { flags[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false) }
+        }
+        let environment = EnvironmentVariablesProvider(
+            secretsSpecifier: .dynamic { name, _ in name.contains("PASSWORD") || name.contains("SECRET") || name.contains("TOKEN") }
+        )
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: flags),
+            environment.prefixKeys(with: "ferry"),
+        ]
+        if let path = config ?? ProcessInfo.processInfo.environment["FERRY_CONFIG"] {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigurationError("config file \(path): \(error)")
+            }
+        }
+        return ConfigValues(reader: ConfigReader(providers: providers))
+    }
+}
+
+/// `ferry config-check`: validates the configuration and prints the effective values.
+struct ConfigCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-check",
+        abstract: "Validate the configuration and print the effective settings (secrets redacted)."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try FerryConfiguration.load(from: try await options.values())
+        print("listen        \(configuration.gateway.host):\(configuration.gateway.port)")
+        print("public-url    \(configuration.gateway.publicURL.absoluteString)")
+        print("access-mode   \(configuration.gateway.accessMode.rawValue)")
+        print("data-dir      \(configuration.dataDirectory)")
+        print("revalidate    \(configuration.tagRevalidation)")
+        for upstream in configuration.upstreams {
+            let marker = upstream.id == configuration.defaultUpstream ? " (default)" : ""
+            print("upstream      \(upstream.id)\(marker) \(upstream.registry) -> \(upstream.url.absoluteString) hosts=[\(upstream.hosts.joined(separator: ","))] credentials=\(upstream.credentials?.description ?? "anonymous")")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `ferry` command: one binary for serving and operating the mirror.
+@main
+struct Ferry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Ferry: a multi-tenant pull-through mirror for container images.",
+        subcommands: [ServeCommand.self, ConfigCheckCommand.self]
+    )
+}

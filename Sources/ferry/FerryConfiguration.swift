@@ -1,0 +1,160 @@
+import Cache
+import Configuration
+import Foundation
+import Gateway
+import Logging
+
+/// Everything `ferry serve` needs, read once at start-up and validated.
+///
+/// Keys (file key / environment variable / flag):
+/// `listen.host` `FERRY_LISTEN_HOST` `--host`, `listen.port` `FERRY_LISTEN_PORT` `--port`,
+/// `public-url`, `domain`, `data-dir`, `access-mode`, `cache.tag-revalidation`,
+/// `upstream-timeout.connect|response|read`, `default-upstream`, `upstreams` (list of
+/// ids), and per upstream `upstream.<id>.registry|url|aliases|hosts|library|username|
+/// password|password-file|trusted-realms`.
+struct FerryConfiguration: Sendable {
+    var gateway: GatewayConfiguration
+    var dataDirectory: String
+    var domain: String?
+    var tagRevalidation: Duration
+    var connectTimeout: Duration
+    var responseTimeout: Duration
+    var readTimeout: Duration
+    var upstreams: [UpstreamConfiguration]
+    var defaultUpstream: String
+    var logLevel: Logger.Level
+
+    /// Reads and validates the configuration.
+    static func load(from values: ConfigValues) throws(ConfigurationError) -> FerryConfiguration {
+        let host = values.string("listen.host", default: "127.0.0.1")
+        let port = try values.int("listen.port", default: 5000, range: 1...65535)
+        let domain = values.string("domain")?.lowercased()
+        let publicURL = try values.url("public-url", default: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
+        let modeText = values.string("access-mode", default: AccessMode.open.rawValue)
+        guard let accessMode = AccessMode(rawValue: modeText) else {
+            throw ConfigurationError("access-mode: \"\(modeText)\" is not one of \(AccessMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let levelText = values.string("log.level", default: "info")
+        guard let logLevel = Logger.Level(rawValue: levelText) else {
+            throw ConfigurationError("log.level: \"\(levelText)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let dataDirectory = values.string("data-dir", default: "./data")
+
+        let ids = values.list("upstreams") ?? DefaultUpstreams.all.map(\.id)
+        guard !ids.isEmpty else { throw ConfigurationError("upstreams: at least one upstream is required") }
+        var upstreams: [UpstreamConfiguration] = []
+        for id in ids {
+            upstreams.append(try upstream(id, values: values, domain: domain))
+        }
+        try checkUnique(upstreams)
+        let defaultUpstream = values.string("default-upstream", default: ids.contains("docker") ? "docker" : ids[0])
+        guard ids.contains(defaultUpstream) else {
+            throw ConfigurationError("default-upstream: \"\(defaultUpstream)\" is not in upstreams (\(ids.joined(separator: ", ")))")
+        }
+
+        return FerryConfiguration(
+            gateway: GatewayConfiguration(host: host, port: port, publicURL: publicURL, accessMode: accessMode),
+            dataDirectory: dataDirectory,
+            domain: domain,
+            tagRevalidation: try values.duration("cache.tag-revalidation", default: .seconds(300)),
+            connectTimeout: try values.duration("upstream-timeout.connect", default: .seconds(10)),
+            responseTimeout: try values.duration("upstream-timeout.response", default: .seconds(30)),
+            readTimeout: try values.duration("upstream-timeout.read", default: .seconds(60)),
+            upstreams: upstreams,
+            defaultUpstream: defaultUpstream,
+            logLevel: logLevel
+        )
+    }
+
+    /// One upstream: built-in defaults for the five public registries, overridable key by key.
+    private static func upstream(_ id: String, values: ConfigValues, domain: String?) throws(ConfigurationError) -> UpstreamConfiguration {
+        guard id.range(of: "^[a-z0-9][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
+            throw ConfigurationError("upstreams: \"\(id)\" is not a valid id (lowercase letters, digits, dashes)")
+        }
+        let key = "upstream.\(id)"
+        let builtIn = DefaultUpstreams.all.first { $0.id == id }
+        guard let registry = values.string("\(key).registry") ?? builtIn?.registry else {
+            throw ConfigurationError("\(key).registry: required for an upstream that is not built in")
+        }
+        guard let url = try values.url("\(key).url", default: builtIn?.url) else {
+            throw ConfigurationError("\(key).url: required for an upstream that is not built in")
+        }
+        let hosts = values.list("\(key).hosts") ?? domain.map { ["\(id).\($0)"] } ?? []
+        var credentials: UpstreamConfiguration.Credentials?
+        if let username = values.string("\(key).username") {
+            guard let password = try values.secret("\(key).password") else {
+                throw ConfigurationError("\(key).password: required when \(key).username is set")
+            }
+            credentials = .init(username: username, password: password)
+        }
+        return UpstreamConfiguration(
+            id: id,
+            registry: registry.lowercased(),
+            aliases: values.list("\(key).aliases") ?? builtIn?.aliases ?? [],
+            url: url,
+            hosts: hosts.map { $0.lowercased() },
+            usesLibraryNamespace: try values.bool("\(key).library", default: builtIn?.library ?? false),
+            credentials: credentials,
+            trustedRealmHosts: values.list("\(key).trusted-realms") ?? []
+        )
+    }
+
+    private static func checkUnique(_ upstreams: [UpstreamConfiguration]) throws(ConfigurationError) {
+        var registries: [String: String] = [:]
+        var hosts: [String: String] = [:]
+        for upstream in upstreams {
+            for name in upstream.registryNames {
+                if let other = registries.updateValue(upstream.id, forKey: name), other != upstream.id {
+                    throw ConfigurationError("upstream.\(upstream.id): registry name \(name) is also used by upstream \(other)")
+                }
+            }
+            for host in upstream.hosts {
+                if let other = hosts.updateValue(upstream.id, forKey: host), other != upstream.id {
+                    throw ConfigurationError("upstream.\(upstream.id).hosts: \(host) is also used by upstream \(other)")
+                }
+            }
+        }
+    }
+
+    /// Logs the effective configuration; credentials appear as `user:<redacted>`.
+    func log(to logger: Logger) {
+        logger.info("configuration", metadata: [
+            "listen": "\(gateway.host):\(gateway.port)",
+            "public-url": "\(gateway.publicURL.absoluteString)",
+            "domain": "\(domain ?? "-")",
+            "access-mode": "\(gateway.accessMode.rawValue)",
+            "data-dir": "\(dataDirectory)",
+            "tag-revalidation": "\(tagRevalidation)",
+            "timeouts": "connect \(connectTimeout), response \(responseTimeout), read \(readTimeout)",
+            "default-upstream": "\(defaultUpstream)",
+        ])
+        for upstream in upstreams {
+            logger.info("upstream", metadata: [
+                "id": "\(upstream.id)",
+                "registry": "\(([upstream.registry] + upstream.aliases).joined(separator: ","))",
+                "url": "\(upstream.url.absoluteString)",
+                "hosts": "\(upstream.hosts.joined(separator: ","))",
+                "credentials": "\(upstream.credentials?.description ?? "anonymous")",
+            ])
+        }
+    }
+}
+
+/// The five public registries Ferry mirrors out of the box.
+enum DefaultUpstreams {
+    struct Entry {
+        let id: String
+        let registry: String
+        let aliases: [String]
+        let url: String
+        let library: Bool
+    }
+
+    static let all = [
+        Entry(id: "docker", registry: "docker.io", aliases: ["registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"], url: "https://registry-1.docker.io", library: true),
+        Entry(id: "gcr", registry: "gcr.io", aliases: [], url: "https://gcr.io", library: false),
+        Entry(id: "k8s", registry: "registry.k8s.io", aliases: ["k8s.gcr.io"], url: "https://registry.k8s.io", library: false),
+        Entry(id: "quay", registry: "quay.io", aliases: [], url: "https://quay.io", library: false),
+        Entry(id: "ghcr", registry: "ghcr.io", aliases: [], url: "https://ghcr.io", library: false),
+    ]
+}
