@@ -41,6 +41,7 @@ let package = Package(
                 "Cache",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -57,11 +58,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "FerryTestSupport",
+            dependencies: [
+                "OCI",
+                "Cache",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/FerryTestSupport"
+        ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(
             name: "CacheTests",
             dependencies: [
                 "Cache",
+                "FerryTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -71,6 +83,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "Cache",
+                "FerryTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

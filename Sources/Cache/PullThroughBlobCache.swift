@@ -14,8 +14,10 @@ import Synchronization
 public final class PullThroughBlobCache: Sendable {
     /// Disk writes are coalesced to at least this many bytes ...
     static let flushThreshold = 1 << 20
-    /// ... unless bytes have waited this long, so slow upstreams still stream promptly.
+    /// ... unless bytes have waited this long, so slow upstreams still stream promptly,
     static let flushInterval = Duration.milliseconds(20)
+    /// ... and the first bytes are written as they come, for a quick first byte.
+    static let unbufferedPrefix: Int64 = 1 << 20
 
     public let store: FileSystemBlobStore
     private let fills = Mutex<[Digest: BlobFill]>([:])
@@ -216,7 +218,7 @@ public final class PullThroughBlobCache: Sendable {
                 throw CacheError(.digestMismatch, "upstream sent more bytes than announced")
             }
             let now = ContinuousClock.now
-            if pending.readableBytes >= Self.flushThreshold || now - lastFlush >= Self.flushInterval {
+            if pending.readableBytes >= Self.flushThreshold || written < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval {
                 try await fill.file.write(pending, at: written)
                 written += Int64(pending.readableBytes)
                 pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)

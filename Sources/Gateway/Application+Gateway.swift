@@ -4,8 +4,8 @@ import Logging
 
 /// Builds the HTTP application: access log, OCI error mapping, then the registry routes.
 ///
-/// The caller adds the long-running services (`PullThroughBlobCache.run()` and the
-/// like) with `addServices` and runs it.
+/// The blob cache's download loop runs as one of the application's services, so
+/// running the application (`runService()`, or `test(.router)` in tests) runs it too.
 public func buildApplication(
     configuration: GatewayConfiguration,
     controller: RegistryController,
@@ -18,6 +18,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ferry"),
+        services: [BlobDownloadService(cache: controller.blobs)],
         logger: logger
     )
 }

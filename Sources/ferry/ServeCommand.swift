@@ -56,28 +56,13 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
             let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
-            var app = buildApplication(configuration: configuration.gateway, controller: controller, logger: logger)
-            app.addServices(BlobFillService(cache: blobs))
+            let app = buildApplication(configuration: configuration.gateway, controller: controller, logger: logger)
             try await app.runService()
         } catch {
             try? await httpClient.shutdown()
             throw error
         }
         try await httpClient.shutdown()
-    }
-}
-
-/// Runs the blob cache's downloads as a service; on graceful shutdown it stops taking
-/// new downloads and lets running ones finish.
-struct BlobFillService: Service {
-    let cache: PullThroughBlobCache
-
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await cache.run()
-        } onGracefulShutdown: {
-            cache.finish()
-        }
     }
 }
 
