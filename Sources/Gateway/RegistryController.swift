@@ -65,7 +65,9 @@ public struct RegistryController: Sendable {
     }
 
     private func resolve(_ name: String, request: Request, context: FerryRequestContext, namespace: String?) throws(OCIError) -> ResolvedRepository {
-        let target = try directory.resolve(name: name, host: request.head.authority, namespace: namespace)
+        // HTTP/1 servers move `Host` into `authority`; a `Host` field left in the headers wins.
+        let host = request.headers[HTTPField.Name("Host")!] ?? request.head.authority
+        let target = try directory.resolve(name: name, host: host, namespace: namespace)
         context.record.upstream = target.upstream.configuration.registry
         context.record.repository = target.repository.value
         return target

@@ -44,9 +44,16 @@ public final class InMemoryUpstream: Upstream, Sendable {
     public let chunkSize: Int
 
     /// Creates an empty upstream.
-    public init(id: String = "test", registry: String = "test.example", hosts: [String] = [], usesLibraryNamespace: Bool = false, chunkSize: Int = 64 * 1024) {
+    public init(
+        id: String = "test",
+        registry: String = "test.example",
+        aliases: [String] = [],
+        hosts: [String] = [],
+        usesLibraryNamespace: Bool = false,
+        chunkSize: Int = 64 * 1024
+    ) {
         self.configuration = UpstreamConfiguration(
-            id: id, registry: registry, url: URL(string: "https://\(registry)")!, hosts: hosts, usesLibraryNamespace: usesLibraryNamespace
+            id: id, registry: registry, aliases: aliases, url: URL(string: "https://\(registry)")!, hosts: hosts, usesLibraryNamespace: usesLibraryNamespace
         )
         self.chunkSize = chunkSize
     }
