@@ -1,6 +1,7 @@
 import Cache
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Builds the HTTP application: access log, OCI error mapping, then the registry routes.
 ///
@@ -9,7 +10,8 @@ import Logging
 public func buildApplication(
     configuration: GatewayConfiguration,
     controller: RegistryController,
-    logger: Logger
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {
     let router = Router(context: FerryRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
@@ -19,6 +21,7 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ferry"),
         services: [BlobDownloadService(cache: controller.blobs)],
+        onServerRunning: onServerRunning,
         logger: logger
     )
 }
