@@ -39,7 +39,7 @@ public final class PullThroughManifestCache: Sendable {
         _ reference: Reference,
         repository: RepositoryName,
         upstream: any Upstream,
-        accepted: [String],
+        accepted: [String]?,
         logger: Logger
     ) async throws(CacheError) -> ManifestResponse {
         switch reference {
@@ -143,7 +143,7 @@ public final class PullThroughManifestCache: Sendable {
     }
 
     /// For a client that cannot take an index: the index's linux/amd64 entry (or its first).
-    private func platformManifest(from response: ManifestResponse, repository: RepositoryName, upstream: any Upstream, accepted: [String]) async throws(CacheError) -> ManifestResponse {
+    private func platformManifest(from response: ManifestResponse, repository: RepositoryName, upstream: any Upstream, accepted: [String]?) async throws(CacheError) -> ManifestResponse {
         let notAcceptable = CacheError(.notAcceptable, "manifest is \(response.manifest.mediaType), which the client does not accept")
         guard MediaType.isIndex(response.manifest.mediaType),
               let index = try? JSONDecoder().decode(ImageIndex.self, from: Data(response.manifest.bytes)),

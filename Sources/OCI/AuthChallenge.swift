@@ -11,7 +11,7 @@ public struct AuthChallenge: Sendable, Equatable {
     /// Creates a challenge from its parts.
     public init(scheme: String, parameters: [String: String]) {
         self.scheme = scheme.lowercased()
-        self.parameters = parameters
+        self.parameters = Dictionary(parameters.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
     }
 
     public var realm: String? { parameters["realm"] }
@@ -49,7 +49,8 @@ public struct AuthChallenge: Sendable, Equatable {
         let order = ["realm", "service", "scope", "error"]
         let names = order.filter { parameters[$0] != nil } + parameters.keys.filter { !order.contains($0) }.sorted()
         let rendered = names.map { name in
-            let value = parameters[name]!.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            let printable = String(parameters[name]!.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init))
+            let value = printable.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return "\(name)=\"\(value)\""
         }
         return rendered.isEmpty ? schemeName : "\(schemeName) \(rendered.joined(separator: ","))"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A single byte range from an HTTP `Range: bytes=…` header (RFC 9110 §14.1.2).
 ///
 /// Ferry serves exactly one range per response; a header with several ranges is
@@ -12,8 +14,11 @@ public enum ByteRange: Sendable, Hashable {
     /// body); throws `RANGE_INVALID` for anything malformed.
     public static func parse(_ header: String) throws(OCIError) -> ByteRange? {
         let invalid = OCIError(.rangeInvalid, "invalid Range header \(OCIError.quote(header))")
-        guard header.utf8.count <= 256, header.hasPrefix("bytes=") else { throw invalid }
-        let spec = header.dropFirst("bytes=".count)
+        guard header.utf8.count <= 256, let equals = header.firstIndex(of: "=") else { throw invalid }
+        // RFC 9110 §14.2: range units are case-insensitive, and a server ignores units it
+        // does not support (answering with the whole body).
+        guard header[..<equals].trimmingCharacters(in: .whitespaces).lowercased() == "bytes" else { return nil }
+        let spec = header[header.index(after: equals)...]
         if spec.contains(",") { return nil }
         guard let dash = spec.firstIndex(of: "-") else { throw invalid }
         let startText = spec[spec.startIndex..<dash]
@@ -42,9 +47,10 @@ public enum ByteRange: Sendable, Hashable {
         guard size > 0 else { return nil }
         switch self {
         case .from(let start, let end):
-            guard start < size else { return nil }
+            guard start >= 0, start < size, (end ?? start) >= start else { return nil }
             return start...min(end ?? (size - 1), size - 1)
         case .suffix(let count):
+            guard count > 0 else { return nil }
             return max(0, size - count)...(size - 1)
         }
     }

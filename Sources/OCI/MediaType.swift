@@ -1,3 +1,5 @@
+import Foundation
+
 /// The manifest media types Ferry mirrors, and the Accept negotiation between a
 /// client's `Accept` headers and a cached manifest's type.
 public enum MediaType {
@@ -17,29 +19,40 @@ public enum MediaType {
         indexTypes.contains(mediaType)
     }
 
-    /// Splits one or more `Accept` header values into bare media types, dropping
-    /// parameters and entries with `q=0`.
-    public static func parseAccept(_ headerValues: [String]) -> [String] {
+    /// Splits one or more `Accept` header values into bare, lowercased media types,
+    /// dropping parameters and entries with a zero quality (`q=0`, `Q=0.000`).
+    ///
+    /// Returns nil when the headers list no media type at all (the client expressed no
+    /// preference), and `[]` when every listed type was refused.
+    public static func parseAccept(_ headerValues: [String]) -> [String]? {
         var types: [String] = []
+        var listedAny = false
         for value in headerValues {
             for entry in value.split(separator: ",") {
                 let parts = entry.split(separator: ";").map { $0.trimmingSpaces() }
                 guard let type = parts.first, !type.isEmpty else { continue }
-                let refused = parts.dropFirst().contains { $0.replacingSpaces() == "q=0" || $0.replacingSpaces() == "q=0.0" }
-                if !refused { types.append(type.lowercased()) }
+                listedAny = true
+                if !parts.dropFirst().contains(where: isZeroQuality) { types.append(type.lowercased()) }
             }
         }
-        return types
+        return listedAny ? types : nil
     }
 
     /// Whether a client that sent `accepted` (from `parseAccept`) can take `mediaType`.
-    ///
-    /// An empty list means the client expressed no preference, which registries treat
-    /// as "anything"; wildcards match as usual.
-    public static func accepts(_ accepted: [String], _ mediaType: String) -> Bool {
-        if accepted.isEmpty { return true }
+    /// nil (no preference) accepts anything; wildcards match as usual.
+    public static func accepts(_ accepted: [String]?, _ mediaType: String) -> Bool {
+        guard let accepted else { return true }
         let family = mediaType.split(separator: "/").first.map(String.init) ?? ""
         return accepted.contains { $0 == mediaType || $0 == "*/*" || $0 == "\(family)/*" }
+    }
+
+    /// `q=0`, `q=0.0`, `Q = 0.000`: RFC 9110 qvalue zero, parameter name case-insensitive.
+    private static func isZeroQuality(_ parameter: String) -> Bool {
+        let pieces = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard pieces.count == 2, pieces[0].lowercased() == "q" else { return false }
+        let value = pieces[1]
+        guard value.first == "0" else { return false }
+        return value.dropFirst().allSatisfy { $0 == "0" || $0 == "." } && value.filter({ $0 == "." }).count <= 1
     }
 }
 
@@ -49,8 +62,3 @@ extension Substring {
     }
 }
 
-extension String {
-    fileprivate func replacingSpaces() -> String {
-        String(self.filter { $0 != " " })
-    }
-}

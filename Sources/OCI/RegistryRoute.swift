@@ -2,8 +2,9 @@ import Foundation
 
 /// Which endpoint of the distribution API a request path addresses.
 ///
-/// Names may contain `/`, so the path is split at the LAST `/manifests/`, `/blobs/` or
-/// `/tags/list`: a reference or digest never contains `/`.
+/// Names may contain `/` (and even components called `manifests` or `blobs`), so the
+/// endpoint is read from the last path components: a reference or digest never
+/// contains `/`.
 public enum RegistryRoute: Sendable, Equatable {
     /// `/v2/`: the API version check.
     case base
@@ -32,23 +33,36 @@ public enum RegistryRoute: Sendable, Equatable {
         guard !path.contains("%") else {
             throw OCIError(.nameInvalid, "percent-encoded characters are not allowed in repository paths")
         }
-        let rest = path.dropFirst(path == "/v2" ? 3 : 4)
+        var rest = path.dropFirst(path == "/v2" ? 3 : 4)
         if rest.isEmpty { return .base }
         if rest == "_catalog" { return .catalog }
-        if rest.hasSuffix("/tags/list") {
-            return .tags(name: String(rest.dropLast("/tags/list".count)))
+        // `/v2/<name>/blobs/uploads/` (trailing slash) starts an upload.
+        if rest.hasSuffix("/blobs/uploads/") { rest = rest.dropLast() }
+        // The endpoint is named by the LAST components; everything before them is the name.
+        let components = rest.split(separator: "/", omittingEmptySubsequences: false)
+        let count = components.count
+        func name(droppingLast suffixCount: Int) -> String {
+            components.dropLast(suffixCount).joined(separator: "/")
         }
-        if let range = rest.range(of: "/blobs/uploads", options: .backwards),
-           rest[range.upperBound...].isEmpty || rest[range.upperBound...].hasPrefix("/") {
-            return .upload(name: String(rest[..<range.lowerBound]))
+        if count >= 3, components[count - 2] == "tags", components[count - 1] == "list" {
+            return .tags(name: name(droppingLast: 2))
         }
+        if count >= 3, components[count - 2] == "manifests" {
+            return .manifest(name: name(droppingLast: 2), reference: try Reference(parsing: components[count - 1]))
+        }
+        if count >= 3, components[count - 2] == "blobs" {
+            if components[count - 1] == "uploads" { return .upload(name: name(droppingLast: 2)) }
+            return .blob(name: name(droppingLast: 2), digest: try Digest(parsing: components[count - 1]))
+        }
+        if count >= 4, components[count - 3] == "blobs", components[count - 2] == "uploads" {
+            return .upload(name: name(droppingLast: 3))
+        }
+        // Not a well-formed endpoint: name the part that is wrong when it is clear.
         if let range = rest.range(of: "/manifests/", options: .backwards) {
-            let reference = try Reference(parsing: rest[range.upperBound...])
-            return .manifest(name: String(rest[..<range.lowerBound]), reference: reference)
+            _ = try Reference(parsing: rest[range.upperBound...])
         }
         if let range = rest.range(of: "/blobs/", options: .backwards) {
-            let digest = try Digest(parsing: rest[range.upperBound...])
-            return .blob(name: String(rest[..<range.lowerBound]), digest: digest)
+            _ = try Digest(parsing: rest[range.upperBound...])
         }
         throw OCIError(.nameUnknown, "unknown registry API path")
     }

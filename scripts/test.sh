@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs Ferry's whole test suite: installs what it needs (Debian packages), starts the
+# real peers (CNCF registries holding generated test images), builds, runs every test,
+# and stops what it started. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
+cleanup() {
+    scripts/test-env.sh stop "$root" || true
+    rm -rf "$root"
+}
+trap cleanup EXIT
+
+scripts/test-env.sh start "$root"
+set -a
+# shellcheck disable=SC1091
+. "$root/env"
+set +a
+export FERRY_INTEGRATION=required
+
+swift build --build-tests
+test -x .build/debug/ferry || { echo "test.sh: .build/debug/ferry was not built" >&2; exit 1; }
+swift test --skip-build "$@"
