@@ -48,7 +48,8 @@ def layer(files):
 
 def seeded_bytes(seed, size):
     rng = random.Random(seed)
-    return rng.randbytes(size)
+    chunk = 16 << 20
+    return b"".join(rng.randbytes(min(chunk, size - offset)) for offset in range(0, size, chunk))
 
 
 def image(layout, arch, layers_files):

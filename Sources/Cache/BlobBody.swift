@@ -11,8 +11,9 @@ public struct BlobBody: AsyncSequence, Sendable {
         case fill(BlobFill)
     }
 
-    /// Bytes read from disk per chunk; large chunks keep throughput near sendfile's.
-    public static let chunkSize = 1 << 20
+    /// Bytes read from disk per chunk: large enough to keep throughput near sendfile's,
+    /// small enough that eight parallel downloads stay within a few tens of MiB.
+    public static let chunkSize = 512 << 10
 
     let source: Source
     /// First byte to send.
@@ -29,6 +30,8 @@ public struct BlobBody: AsyncSequence, Sendable {
         let source: Source
         var offset: Int64
         let end: Int64?
+
+        let scratch = ReadBuffer()
 
         public mutating func next() async throws -> ByteBuffer? {
             switch source {
@@ -60,7 +63,7 @@ public struct BlobBody: AsyncSequence, Sendable {
             let limit = Swift.min(available, (end ?? .max - 1) + 1)
             guard offset < limit else { return nil }
             let count = Int(Swift.min(Int64(BlobBody.chunkSize), limit - offset))
-            let buffer = try await file.read(at: offset, count: count)
+            let buffer = try await file.read(at: offset, count: count, into: scratch)
             guard buffer.readableBytes > 0 else { throw CacheError(.unavailable, "blob file ended early") }
             offset += Int64(buffer.readableBytes)
             return buffer

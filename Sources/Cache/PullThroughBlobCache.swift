@@ -221,7 +221,7 @@ public final class PullThroughBlobCache: Sendable {
             if pending.readableBytes >= Self.flushThreshold || written < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval {
                 try await fill.file.write(pending, at: written)
                 written += Int64(pending.readableBytes)
-                pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)
+                pending.clear()  // the write has released it, so its storage is reused
                 lastFlush = now
                 // The last byte stays hidden until the digest is verified, so no client
                 // ever receives a complete body of bad data.

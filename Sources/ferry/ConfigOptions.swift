@@ -32,26 +32,40 @@ struct ConfigOptions: ParsableArguments {
 
     /// Builds the provider hierarchy: flags, then `FERRY_*` environment, then the file.
     func values() async throws -> ConfigValues {
-        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         let pairs: [(String, String?)] = [
             ("listen.host", host), ("listen.port", port.map(String.init)), ("public-url", publicURL),
             ("domain", domain), ("data-dir", dataDirectory), ("access-mode", accessMode), ("log.level", logLevel),
         ]
-        for (key, value) in pairs {
-            if let value { flags[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false) }
+        let environment = ProcessInfo.processInfo.environment
+        return try await Self.values(
+            flags: Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } }),
+            environment: environment,
+            configFile: config ?? environment["FERRY_CONFIG"]
+        )
+    }
+
+    /// The provider hierarchy from explicit sources (tests use this directly).
+    static func values(flags: [String: String], environment: [String: String], configFile: String?) async throws -> ConfigValues {
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags {
+            flagValues[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false)
         }
-        let environment = EnvironmentVariablesProvider(
+        let environmentProvider = EnvironmentVariablesProvider(
+            environmentVariables: environment,
             secretsSpecifier: .dynamic { name, _ in name.contains("PASSWORD") || name.contains("SECRET") || name.contains("TOKEN") }
         )
         var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: flags),
-            environment.prefixKeys(with: "ferry"),
+            InMemoryProvider(name: "flags", values: flagValues),
+            environmentProvider.prefixKeys(with: "ferry"),
         ]
-        if let path = config ?? ProcessInfo.processInfo.environment["FERRY_CONFIG"] {
+        if let path = configFile {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ConfigurationError("config file \(path): no such file")
+            }
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
             } catch {
-                throw ConfigurationError("config file \(path): \(error)")
+                throw ConfigurationError("config file \(path): not valid JSON configuration (\(error))")
             }
         }
         return ConfigValues(reader: ConfigReader(providers: providers))

@@ -186,4 +186,26 @@ struct MirrorPullTests {
             #expect(!push.succeeded)
         }
     }
+
+    @Test func hostileRequestsGetErrorsAndTheServerKeepsServing() async throws {
+        try await withMirror { _, ferry in
+            func curl(_ arguments: [String]) async throws -> String {
+                let result = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is"] + arguments)
+                return result.output
+            }
+            let headerFile = temporaryDirectory("header")
+            try "X-Huge: \(String(repeating: "a", count: 200_000))\n".write(toFile: headerFile, atomically: true, encoding: .utf8)
+            let headerStatus = try await curl(["-H", "@\(headerFile)", "\(ferry.url)/v2/"])
+            #expect(headerStatus != "200", "a 200 KB header must be refused")
+            #expect(try await curl(["\(ferry.url)/v2/../../etc/passwd"]) == "404")
+            #expect(try await curl(["\(ferry.url)/v2/a/../../../etc/passwd/manifests/latest"]) == "400")
+            #expect(try await curl(["\(ferry.url)/v2/ferry%2Fsmall/manifests/v1"]) == "400")
+            #expect(try await curl(["\(ferry.url)/v2/\(String(repeating: "a/", count: 3000))x/manifests/v1"]) == "400")
+            #expect(try await curl(["\(ferry.url)/v2/ferry/small/blobs/sha256:../../../etc/passwd"]) == "400")
+            #expect(try await curl(["-X", "PUT", "\(ferry.url)/v2/ferry/small/manifests/v1"]) == "405")
+            #expect(try await curl(["\(ferry.url)/v2/"]) == "200")
+            let files = try FileManager.default.subpathsOfDirectory(atPath: ferry.dataDirectory)
+            #expect(!files.contains { $0.contains("passwd") || $0.contains("..") })
+        }
+    }
 }

@@ -1,0 +1,133 @@
+import Foundation
+
+/// Account administration: what the operator CLI does and what the token service
+/// needs beyond checking passwords (refresh tokens, mirror keys).
+public struct AccountService: Sendable {
+    public let users: any UserRepository
+    let hasher: Argon2PasswordHasher
+    let now: @Sendable () -> Date
+    /// How long a refresh token (docker's stored identity token) stays valid unused.
+    public let refreshTokenLifetime: TimeInterval
+
+    /// Creates the service.
+    public init(users: any UserRepository, hasher: Argon2PasswordHasher, refreshTokenLifetime: TimeInterval = 90 * 86400, now: @escaping @Sendable () -> Date = Date.init) {
+        self.users = users
+        self.hasher = hasher
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.now = now
+    }
+
+    /// Creates a user; with no password, generates one and returns it.
+    public func createUser(username: String, email: String?, password: String?) async throws -> (User, generatedPassword: String?) {
+        try User.validate(username: username)
+        if let email { try User.validate(email: email) }
+        let generated = password == nil ? SecretToken.makePassword() : nil
+        let chosen = password ?? generated!
+        try User.validate(password: chosen, username: username)
+        let user = try await users.createUser(username: username, email: email, passwordHash: try await hasher.hash(chosen), now: now())
+        return (user, generated)
+    }
+
+    /// The user with this name, or `userNotFound`.
+    public func user(_ username: String) async throws -> User {
+        guard let user = try await users.user(named: username) else { throw AccountsError.userNotFound(username) }
+        return user
+    }
+
+    /// Sets a new password and ends every session (refresh tokens) of the user.
+    public func setPassword(_ username: String, password: String) async throws {
+        let user = try await user(username)
+        try User.validate(password: password, username: username)
+        try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(password), now: now())
+        try await users.revokeRefreshTokens(userID: user.id, now: now())
+    }
+
+    /// Suspends or resumes a user; suspension also ends their refresh tokens.
+    public func setStatus(_ username: String, _ status: UserStatus) async throws -> User {
+        var user = try await user(username)
+        try await users.updateStatus(userID: user.id, status: status, now: now())
+        if status == .suspended { try await users.revokeRefreshTokens(userID: user.id, now: now()) }
+        user.status = status
+        return user
+    }
+
+    /// Deletes a user and all their credentials.
+    public func deleteUser(_ username: String) async throws {
+        let user = try await user(username)
+        try await users.deleteUser(id: user.id)
+    }
+
+    // MARK: - Personal access tokens
+
+    /// Creates a personal access token; the secret is returned once and never stored.
+    public func createAccessToken(_ username: String, name: String, lifetime: TimeInterval?) async throws -> (AccessToken, secret: String) {
+        let user = try await user(username)
+        guard !name.isEmpty, name.count <= 100 else { throw AccountsError.invalidUsername("token name must be 1-100 characters") }
+        let secret = SecretToken.makeAccessToken()
+        let token = try await users.createAccessToken(
+            userID: user.id, name: name, secretHash: SecretToken.hash(secret),
+            expiresAt: lifetime.map { now().addingTimeInterval($0) }, now: now()
+        )
+        return (token, secret)
+    }
+
+    public func accessTokens(_ username: String) async throws -> [AccessToken] {
+        try await users.accessTokens(userID: try await user(username).id)
+    }
+
+    /// Revokes a token by id; `tokenNotFound` when there is no such unrevoked token.
+    public func revokeAccessToken(id: Int64) async throws {
+        guard try await users.revokeAccessToken(id: id, now: now()) else { throw AccountsError.tokenNotFound(String(id)) }
+    }
+
+    // MARK: - Mirror keys
+
+    /// Creates a mirror key (the secret host label) for a user; returned once.
+    public func createMirrorKey(_ username: String) async throws -> (MirrorKey, secret: String) {
+        let user = try await user(username)
+        let secret = SecretToken.makeMirrorKey()
+        return (try await users.createMirrorKey(userID: user.id, secretHash: SecretToken.hash(secret), now: now()), secret)
+    }
+
+    public func mirrorKeys(_ username: String) async throws -> [MirrorKey] {
+        try await users.mirrorKeys(userID: try await user(username).id)
+    }
+
+    public func revokeMirrorKey(id: Int64) async throws {
+        guard try await users.revokeMirrorKey(id: id, now: now()) else { throw AccountsError.mirrorKeyNotFound(String(id)) }
+    }
+
+    /// The active user a mirror key belongs to, or nil (unknown, revoked, suspended).
+    public func userForMirrorKey(_ secret: String) async throws -> User? {
+        guard secret.count == 52, let (key, user) = try await users.mirrorKey(secretHash: SecretToken.hash(secret)),
+              key.revokedAt == nil, user.status == .active
+        else { return nil }
+        return user
+    }
+
+    // MARK: - Refresh tokens
+
+    /// Issues a refresh token (docker stores it as its identity token).
+    public func issueRefreshToken(for user: User, clientID: String) async throws -> String {
+        let secret = SecretToken.makeRefreshToken()
+        _ = try await users.createRefreshToken(
+            userID: user.id, secretHash: SecretToken.hash(secret), clientID: String(clientID.prefix(100)),
+            expiresAt: now().addingTimeInterval(refreshTokenLifetime), now: now()
+        )
+        return secret
+    }
+
+    /// Redeems a refresh token for a replacement (the token before it in the chain is
+    /// retired). Nil when the token is unknown, retired, revoked or expired, or its
+    /// user is suspended.
+    public func redeemRefreshToken(_ secret: String) async throws -> (User, replacement: String)? {
+        guard secret.hasPrefix("ferry_rt_"), secret.utf8.count <= 100 else { return nil }
+        let replacement = SecretToken.makeRefreshToken()
+        guard let (_, user) = try await users.rotateRefreshToken(
+            secretHash: SecretToken.hash(secret), replacementHash: SecretToken.hash(replacement),
+            expiresAt: now().addingTimeInterval(refreshTokenLifetime), now: now()
+        ), user.status == .active
+        else { return nil }
+        return (user, replacement)
+    }
+}

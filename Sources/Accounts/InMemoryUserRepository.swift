@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+
+/// Accounts held in memory: for tests and for HTTP tests of the gateway. Behaves like
+/// `PostgresUserRepository` (the same conformance suite runs against both).
+public final class InMemoryUserRepository: UserRepository {
+    private struct State {
+        var users: [Int64: User] = [:]
+        var accessTokens: [Int64: (token: AccessToken, hash: [UInt8])] = [:]
+        var mirrorKeys: [Int64: (key: MirrorKey, hash: [UInt8])] = [:]
+        var refreshTokens: [Int64: (token: RefreshToken, hash: [UInt8], parent: Int64?)] = [:]
+        var nextID: Int64 = 1
+
+        mutating func makeID() -> Int64 {
+            defer { nextID += 1 }
+            return nextID
+        }
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty repository.
+    public init() {}
+
+    public func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User {
+        try state.withLock { state in
+            if state.users.values.contains(where: { $0.username == username }) { throw AccountsError.userExists(username) }
+            let user = User(id: state.makeID(), username: username, email: email, passwordHash: passwordHash, status: .active, createdAt: now, updatedAt: now)
+            state.users[user.id] = user
+            return user
+        }
+    }
+
+    public func user(named username: String) async throws -> User? {
+        state.withLock { $0.users.values.first { $0.username == username } }
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        state.withLock { $0.users[id] }
+    }
+
+    public func allUsers() async throws -> [User] {
+        state.withLock { $0.users.values.sorted { $0.username < $1.username } }
+    }
+
+    public func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws {
+        state.withLock { state in
+            state.users[userID]?.passwordHash = passwordHash
+            state.users[userID]?.updatedAt = now
+        }
+    }
+
+    public func updateStatus(userID: Int64, status: UserStatus, now: Date) async throws {
+        state.withLock { state in
+            state.users[userID]?.status = status
+            state.users[userID]?.updatedAt = now
+        }
+    }
+
+    public func deleteUser(id: Int64) async throws {
+        state.withLock { state in
+            state.users[id] = nil
+            state.accessTokens = state.accessTokens.filter { $0.value.token.userID != id }
+            state.mirrorKeys = state.mirrorKeys.filter { $0.value.key.userID != id }
+            state.refreshTokens = state.refreshTokens.filter { $0.value.token.userID != id }
+        }
+    }
+
+    public func createAccessToken(userID: Int64, name: String, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> AccessToken {
+        state.withLock { state in
+            let token = AccessToken(id: state.makeID(), userID: userID, name: name, createdAt: now, expiresAt: expiresAt, lastUsedAt: nil, revokedAt: nil)
+            state.accessTokens[token.id] = (token, secretHash)
+            return token
+        }
+    }
+
+    public func accessToken(secretHash: [UInt8]) async throws -> (AccessToken, User)? {
+        state.withLock { state in
+            guard let entry = state.accessTokens.values.first(where: { $0.hash == secretHash }), let user = state.users[entry.token.userID] else { return nil }
+            return (entry.token, user)
+        }
+    }
+
+    public func accessToken(id: Int64) async throws -> AccessToken? {
+        state.withLock { $0.accessTokens[id]?.token }
+    }
+
+    public func accessTokens(userID: Int64) async throws -> [AccessToken] {
+        state.withLock { $0.accessTokens.values.map(\.token).filter { $0.userID == userID }.sorted { $0.id < $1.id } }
+    }
+
+    public func revokeAccessToken(id: Int64, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard let entry = state.accessTokens[id], entry.token.revokedAt == nil else { return false }
+            state.accessTokens[id]?.token.revokedAt = now
+            return true
+        }
+    }
+
+    public func recordAccessTokenUse(id: Int64, now: Date) async throws {
+        state.withLock { $0.accessTokens[id]?.token.lastUsedAt = now }
+    }
+
+    public func createMirrorKey(userID: Int64, secretHash: [UInt8], now: Date) async throws -> MirrorKey {
+        state.withLock { state in
+            let key = MirrorKey(id: state.makeID(), userID: userID, createdAt: now, lastUsedAt: nil, revokedAt: nil)
+            state.mirrorKeys[key.id] = (key, secretHash)
+            return key
+        }
+    }
+
+    public func mirrorKey(secretHash: [UInt8]) async throws -> (MirrorKey, User)? {
+        state.withLock { state in
+            guard let entry = state.mirrorKeys.values.first(where: { $0.hash == secretHash }), let user = state.users[entry.key.userID] else { return nil }
+            return (entry.key, user)
+        }
+    }
+
+    public func mirrorKeys(userID: Int64) async throws -> [MirrorKey] {
+        state.withLock { $0.mirrorKeys.values.map(\.key).filter { $0.userID == userID }.sorted { $0.id < $1.id } }
+    }
+
+    public func revokeMirrorKey(id: Int64, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard let entry = state.mirrorKeys[id], entry.key.revokedAt == nil else { return false }
+            state.mirrorKeys[id]?.key.revokedAt = now
+            return true
+        }
+    }
+
+    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
+        state.withLock { state in
+            let token = RefreshToken(id: state.makeID(), userID: userID, clientID: clientID, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
+            state.refreshTokens[token.id] = (token, secretHash, nil)
+            return token
+        }
+    }
+
+    public func rotateRefreshToken(secretHash: [UInt8], replacementHash: [UInt8], expiresAt: Date, now: Date) async throws -> (RefreshToken, User)? {
+        state.withLock { state in
+            guard let entry = state.refreshTokens.values.first(where: { $0.hash == secretHash }),
+                  entry.token.revokedAt == nil, entry.token.expiresAt > now,
+                  let user = state.users[entry.token.userID]
+            else { return nil }
+            if let parent = entry.parent, state.refreshTokens[parent]?.token.revokedAt == nil {
+                state.refreshTokens[parent]?.token.revokedAt = now
+            }
+            let replacement = RefreshToken(id: state.makeID(), userID: user.id, clientID: entry.token.clientID, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
+            state.refreshTokens[replacement.id] = (replacement, replacementHash, entry.token.id)
+            return (replacement, user)
+        }
+    }
+
+    public func revokeRefreshTokens(userID: Int64, now: Date) async throws {
+        state.withLock { state in
+            for (id, entry) in state.refreshTokens where entry.token.userID == userID && entry.token.revokedAt == nil {
+                state.refreshTokens[id]?.token.revokedAt = now
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Subscriber accounts in PostgreSQL (tables from `migrations/0001_accounts.sql`).
+/// Secret hashes are stored as lowercase hex.
+public struct PostgresUserRepository: UserRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Uses a running `PostgresClient` (the caller runs and shuts it down).
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    private typealias UserRow = (Int64, String, String?, String, String, Date, Date)
+    private static let userColumns = "id, username, email, password_hash, status, created_at, updated_at"
+
+    private static func user(_ row: UserRow) -> User {
+        User(id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended, createdAt: row.5, updatedAt: row.6)
+    }
+
+    public func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User {
+        do {
+            let rows = try await client.query(
+                """
+                INSERT INTO users (username, email, password_hash, status, created_at, updated_at)
+                VALUES (\(username), \(email), \(passwordHash), 'active', \(now), \(now))
+                RETURNING id, username, email, password_hash, status, created_at, updated_at
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(UserRow.self) { return Self.user(row) }
+            throw AccountsError.internalFailure("insert returned no row")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw AccountsError.userExists(username)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    public func user(named username: String) async throws -> User? {
+        try await firstUser("SELECT \(unescaped: Self.userColumns) FROM users WHERE username = \(username)")
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await firstUser("SELECT \(unescaped: Self.userColumns) FROM users WHERE id = \(id)")
+    }
+
+    public func allUsers() async throws -> [User] {
+        try await run { client in
+            var users: [User] = []
+            let rows = try await client.query("SELECT \(unescaped: Self.userColumns) FROM users ORDER BY username", logger: logger)
+            for try await row in rows.decode(UserRow.self) { users.append(Self.user(row)) }
+            return users
+        }
+    }
+
+    public func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws {
+        try await run { client in
+            try await client.query("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
+        }
+    }
+
+    public func updateStatus(userID: Int64, status: UserStatus, now: Date) async throws {
+        try await run { client in
+            try await client.query("UPDATE users SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(userID)", logger: logger)
+        }
+    }
+
+    public func deleteUser(id: Int64) async throws {
+        try await run { client in
+            try await client.query("DELETE FROM users WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    // MARK: - Access tokens
+
+    private typealias TokenRow = (Int64, Int64, String, Date, Date?, Date?, Date?)
+    private static let tokenColumns = "t.id, t.user_id, t.name, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+
+    private static func token(_ row: TokenRow) -> AccessToken {
+        AccessToken(id: row.0, userID: row.1, name: row.2, createdAt: row.3, expiresAt: row.4, lastUsedAt: row.5, revokedAt: row.6)
+    }
+
+    public func createAccessToken(userID: Int64, name: String, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> AccessToken {
+        try await run { client in
+            let rows = try await client.query(
+                """
+                INSERT INTO access_tokens AS t (user_id, name, secret_hash, created_at, expires_at)
+                VALUES (\(userID), \(name), \(hex(secretHash)), \(now), \(expiresAt))
+                RETURNING t.id, t.user_id, t.name, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(TokenRow.self) { return Self.token(row) }
+            throw AccountsError.internalFailure("insert returned no row")
+        }
+    }
+
+    public func accessToken(secretHash: [UInt8]) async throws -> (AccessToken, User)? {
+        try await run { client in
+            let rows = try await client.query(
+                """
+                    SELECT \(unescaped: Self.tokenColumns), u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
+                    FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = \(hex(secretHash))
+                    """,
+                logger: logger
+            )
+            for try await row in rows.decode((Int64, Int64, String, Date, Date?, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
+                let token = AccessToken(id: row.0, userID: row.1, name: row.2, createdAt: row.3, expiresAt: row.4, lastUsedAt: row.5, revokedAt: row.6)
+                return (token, Self.user((row.7, row.8, row.9, row.10, row.11, row.12, row.13)))
+            }
+            return nil
+        }
+    }
+
+    public func accessToken(id: Int64) async throws -> AccessToken? {
+        try await run { client in
+            let rows = try await client.query("SELECT \(unescaped: Self.tokenColumns) FROM access_tokens t WHERE t.id = \(id)", logger: logger)
+            for try await row in rows.decode(TokenRow.self) { return Self.token(row) }
+            return nil
+        }
+    }
+
+    public func accessTokens(userID: Int64) async throws -> [AccessToken] {
+        try await run { client in
+            var tokens: [AccessToken] = []
+            let rows = try await client.query("SELECT \(unescaped: Self.tokenColumns) FROM access_tokens t WHERE t.user_id = \(userID) ORDER BY t.id", logger: logger)
+            for try await row in rows.decode(TokenRow.self) { tokens.append(Self.token(row)) }
+            return tokens
+        }
+    }
+
+    public func revokeAccessToken(id: Int64, now: Date) async throws -> Bool {
+        try await run { client in
+            let rows = try await client.query("UPDATE access_tokens SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger)
+            for try await _ in rows.decode(Int64.self) { return true }
+            return false
+        }
+    }
+
+    public func recordAccessTokenUse(id: Int64, now: Date) async throws {
+        try await run { client in
+            try await client.query("UPDATE access_tokens SET last_used_at = \(now) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    // MARK: - Mirror keys
+
+    public func createMirrorKey(userID: Int64, secretHash: [UInt8], now: Date) async throws -> MirrorKey {
+        try await run { client in
+            let rows = try await client.query(
+                "INSERT INTO mirror_keys (user_id, secret_hash, created_at) VALUES (\(userID), \(hex(secretHash)), \(now)) RETURNING id, user_id, created_at, last_used_at, revoked_at",
+                logger: logger
+            )
+            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
+                return MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
+            }
+            throw AccountsError.internalFailure("insert returned no row")
+        }
+    }
+
+    public func mirrorKey(secretHash: [UInt8]) async throws -> (MirrorKey, User)? {
+        try await run { client in
+            let rows = try await client.query(
+                """
+                    SELECT k.id, k.user_id, k.created_at, k.last_used_at, k.revoked_at,
+                           u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
+                    FROM mirror_keys k JOIN users u ON u.id = k.user_id WHERE k.secret_hash = \(hex(secretHash))
+                    """,
+                logger: logger
+            )
+            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
+                let key = MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
+                return (key, Self.user((row.5, row.6, row.7, row.8, row.9, row.10, row.11)))
+            }
+            return nil
+        }
+    }
+
+    public func mirrorKeys(userID: Int64) async throws -> [MirrorKey] {
+        try await run { client in
+            var keys: [MirrorKey] = []
+            let rows = try await client.query("SELECT id, user_id, created_at, last_used_at, revoked_at FROM mirror_keys WHERE user_id = \(userID) ORDER BY id", logger: logger)
+            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
+                keys.append(MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4))
+            }
+            return keys
+        }
+    }
+
+    public func revokeMirrorKey(id: Int64, now: Date) async throws -> Bool {
+        try await run { client in
+            let rows = try await client.query("UPDATE mirror_keys SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger)
+            for try await _ in rows.decode(Int64.self) { return true }
+            return false
+        }
+    }
+
+    // MARK: - Refresh tokens
+
+    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
+        try await run { client in
+            let rows = try await client.query(
+                """
+                INSERT INTO refresh_tokens (user_id, secret_hash, client_id, created_at, expires_at)
+                VALUES (\(userID), \(hex(secretHash)), \(clientID), \(now), \(expiresAt))
+                RETURNING id, user_id, client_id, created_at, expires_at, revoked_at
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode((Int64, Int64, String, Date, Date, Date?).self) {
+                return RefreshToken(id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5)
+            }
+            throw AccountsError.internalFailure("insert returned no row")
+        }
+    }
+
+    public func rotateRefreshToken(secretHash: [UInt8], replacementHash: [UInt8], expiresAt: Date, now: Date) async throws -> (RefreshToken, User)? {
+        do {
+            return try await client.withTransaction(logger: logger) { connection -> (RefreshToken, User)? in
+                let redeemed = try await connection.query(
+                    """
+                    SELECT id, user_id, client_id, parent_id FROM refresh_tokens
+                    WHERE secret_hash = \(hex(secretHash)) AND revoked_at IS NULL AND expires_at > \(now)
+                    FOR UPDATE
+                    """,
+                    logger: logger
+                )
+                var found: (Int64, Int64, String, Int64?)?
+                for try await row in redeemed.decode((Int64, Int64, String, Int64?).self) { found = row }
+                guard let (tokenID, userID, clientID, parentID) = found else { return nil }
+                if let parentID {
+                    try await connection.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE id = \(parentID) AND revoked_at IS NULL", logger: logger)
+                }
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO refresh_tokens (user_id, secret_hash, client_id, parent_id, created_at, expires_at)
+                    VALUES (\(userID), \(hex(replacementHash)), \(clientID), \(tokenID), \(now), \(expiresAt))
+                    RETURNING id, user_id, client_id, created_at, expires_at, revoked_at
+                    """,
+                    logger: logger
+                )
+                var token: RefreshToken?
+                for try await row in inserted.decode((Int64, Int64, String, Date, Date, Date?).self) {
+                    token = RefreshToken(id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5)
+                }
+                let users = try await connection.query("SELECT \(unescaped: Self.userColumns) FROM users WHERE id = \(userID)", logger: logger)
+                var user: User?
+                for try await row in users.decode(UserRow.self) { user = Self.user(row) }
+                guard let token, let user else { return nil }
+                return (token, user)
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    public func revokeRefreshTokens(userID: Int64, now: Date) async throws {
+        try await run { client in
+            try await client.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func firstUser(_ query: PostgresQuery) async throws -> User? {
+        try await run { client in
+            let rows = try await client.query(query, logger: logger)
+            for try await row in rows.decode(UserRow.self) { return Self.user(row) }
+            return nil
+        }
+    }
+
+    private func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+        do {
+            return try await body(client)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Database failures become `databaseUnavailable` with a one-line reason.
+    static func mapped(_ error: any Error) -> any Error {
+        if error is AccountsError { return error }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return AccountsError.databaseUnavailable("database error: \(message)")
+        }
+        return AccountsError.databaseUnavailable("database error: \(error)")
+    }
+}
+
+/// Lowercase hex of a secret hash, as stored.
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import JWTKit
+import Synchronization
+
+/// A freshly issued registry token.
+public struct IssuedToken: Sendable {
+    public let token: String
+    public let expiresIn: Int
+    public let issuedAt: Date
+    public let claims: RegistryClaims
+}
+
+/// Why a bearer token was refused (the gateway answers 401 `invalid_token`).
+public enum TokenRejection: Error, Sendable, Equatable {
+    case malformed
+    case badSignature
+    case expired
+    case notYetValid
+    case wrongAudience
+    case wrongIssuer
+}
+
+/// Issues and verifies the ES256 registry tokens. The newest signing key signs; every
+/// key it holds verifies, so a rotated-out key keeps its tokens valid until they expire.
+public final class RegistryTokenService: Sendable {
+    public let issuer: String
+    public let service: String
+    /// Token lifetime in seconds.
+    public let lifetime: Int
+    /// Clock skew tolerated on `exp` and `nbf`.
+    public let leeway: Int = 30
+
+    private struct KeySet: Sendable {
+        let collection: JWTKeyCollection
+        let active: SigningKey?
+        let x5c: [String]
+    }
+
+    private let keySet: Mutex<KeySet>
+
+    /// Creates the service with no keys; call `replaceKeys` before issuing.
+    public init(issuer: String, service: String, lifetime: Int) {
+        self.issuer = issuer
+        self.service = service
+        self.lifetime = lifetime
+        self.keySet = Mutex(KeySet(collection: JWTKeyCollection(), active: nil, x5c: []))
+    }
+
+    /// Installs a new set of keys; the newest (by creation time) signs.
+    public func replaceKeys(_ keys: [SigningKey]) async throws {
+        let collection = JWTKeyCollection()
+        for key in keys {
+            await collection.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.keyID))
+        }
+        let active = keys.max { $0.createdAt < $1.createdAt }
+        // JWTKit takes the chain as PEM, checks it, and writes base64 DER into the header.
+        let x5c = try active.map { [try $0.certificatePEM] } ?? []
+        keySet.withLock { $0 = KeySet(collection: collection, active: active, x5c: x5c) }
+    }
+
+    /// The key that signs new tokens.
+    public var activeKey: SigningKey? { keySet.withLock { $0.active } }
+
+    /// Signs a token for `subject` granting `access`.
+    public func issue(subject: String, access: [RegistryClaims.ResourceActions], now: Date) async throws -> IssuedToken {
+        let set = keySet.withLock { $0 }
+        guard let active = set.active else { throw AccountsError.internalFailure("no token signing key is configured") }
+        let issuedAt = Int(now.timeIntervalSince1970)
+        let claims = RegistryClaims(
+            iss: issuer, sub: subject, aud: service,
+            exp: issuedAt + lifetime, nbf: issuedAt - 1, iat: issuedAt,
+            jti: Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) }),
+            access: access
+        )
+        var header = JWTHeader()
+        header.typ = "JWT"
+        header.x5c = set.x5c
+        let token = try await set.collection.sign(claims, kid: JWKIdentifier(string: active.keyID), header: header)
+        return IssuedToken(token: token, expiresIn: lifetime, issuedAt: Date(timeIntervalSince1970: TimeInterval(issuedAt)), claims: claims)
+    }
+
+    /// Verifies signature, issuer, audience and validity window (with leeway).
+    public func verify(_ token: String, now: Date) async throws(TokenRejection) -> RegistryClaims {
+        guard token.utf8.count <= 16 * 1024, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+            throw .malformed
+        }
+        let collection = keySet.withLock { $0.collection }
+        let claims: RegistryClaims
+        do {
+            claims = try await collection.verify(token, as: RegistryClaims.self)
+        } catch let error as JWTError where error.errorType == .malformedToken {
+            throw .malformed
+        } catch {
+            throw .badSignature
+        }
+        let seconds = Int(now.timeIntervalSince1970)
+        guard claims.iss == issuer else { throw .wrongIssuer }
+        guard claims.aud == service else { throw .wrongAudience }
+        guard seconds <= claims.exp + leeway else { throw .expired }
+        guard seconds >= claims.nbf - leeway else { throw .notYetValid }
+        return claims
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Where token signing keys are kept, so every replica signs and verifies with the same
+/// keys and a rotation reaches all of them.
+public protocol SigningKeyRepository: Sendable {
+    /// Every stored key, oldest first.
+    func allKeys() async throws -> [SigningKey]
+    func add(_ key: SigningKey) async throws
+    /// Removes keys created before `date` (only ever superseded ones).
+    func removeKeys(createdBefore date: Date) async throws
+}
+
+extension SigningKeyRepository {
+    /// The stored keys, generating and storing the first one if there is none.
+    public func keysCreatingFirst(now: Date) async throws -> [SigningKey] {
+        let keys = try await allKeys()
+        if !keys.isEmpty { return keys }
+        try await add(try SigningKey.generate(now: now))
+        return try await allKeys()
+    }
+
+    /// Adds a new signing key and drops keys superseded more than `retention` ago:
+    /// their tokens have long expired.
+    public func rotate(now: Date, retention: TimeInterval) async throws -> SigningKey {
+        let key = try SigningKey.generate(now: now)
+        try await add(key)
+        let keys = try await allKeys()
+        // A key is superseded when its successor is created; keep it for `retention` after that.
+        for (index, old) in keys.enumerated().dropLast() where keys[index + 1].createdAt < now.addingTimeInterval(-retention) {
+            try await removeKeys(createdBefore: old.createdAt.addingTimeInterval(1))
+        }
+        return key
+    }
+}
+
+/// Signing keys in memory (tests).
+public final class InMemorySigningKeyRepository: SigningKeyRepository {
+    private let keys = Mutex<[SigningKey]>([])
+
+    public init() {}
+
+    public func allKeys() async throws -> [SigningKey] { keys.withLock { $0.sorted { $0.createdAt < $1.createdAt } } }
+
+    public func add(_ key: SigningKey) async throws { keys.withLock { $0.append(key) } }
+
+    public func removeKeys(createdBefore date: Date) async throws { keys.withLock { $0.removeAll { $0.createdAt < date } } }
+}
+
+/// Signing keys in the `signing_keys` table.
+public struct PostgresSigningKeyRepository: SigningKeyRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Uses a running client.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func allKeys() async throws -> [SigningKey] {
+        do {
+            var keys: [SigningKey] = []
+            let rows = try await client.query("SELECT private_key_pem, certificate_pem, created_at FROM signing_keys ORDER BY created_at, id", logger: logger)
+            for try await (keyPEM, certificatePEM, createdAt) in rows.decode((String, String, Date).self) {
+                keys.append(try SigningKey(privateKeyPEM: keyPEM, certificatePEM: certificatePEM, createdAt: createdAt))
+            }
+            return keys
+        } catch {
+            throw PostgresUserRepository.mapped(error)
+        }
+    }
+
+    public func add(_ key: SigningKey) async throws {
+        do {
+            let certificatePEM = try key.certificatePEM
+            try await client.query(
+                "INSERT INTO signing_keys (private_key_pem, certificate_pem, created_at) VALUES (\(key.privateKeyPEM), \(certificatePEM), \(key.createdAt))",
+                logger: logger
+            )
+        } catch {
+            throw PostgresUserRepository.mapped(error)
+        }
+    }
+
+    public func removeKeys(createdBefore date: Date) async throws {
+        do {
+            try await client.query("DELETE FROM signing_keys WHERE created_at < \(date)", logger: logger)
+        } catch {
+            throw PostgresUserRepository.mapped(error)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Whether a subscriber may pull.
+public enum UserStatus: String, Sendable, Codable, CaseIterable {
+    case active
+    case suspended
+}
+
+/// A subscriber account.
+public struct User: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var username: String
+    public var email: String?
+    /// Argon2id PHC string; never leaves the server.
+    public var passwordHash: String
+    public var status: UserStatus
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// Creates a user value.
+    public init(id: Int64, username: String, email: String?, passwordHash: String, status: UserStatus, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.username = username
+        self.email = email
+        self.passwordHash = passwordHash
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Usernames: 2–32 characters, lowercase letters, digits, `-` and `_`, starting
+    /// with a letter (they appear in URLs, logs and reports).
+    public static func validate(username: String) throws(AccountsError) {
+        guard username.range(of: "^[a-z][a-z0-9_-]{1,31}$", options: .regularExpression) != nil else {
+            throw .invalidUsername("invalid username \"\(username.prefix(40))\": use 2-32 lowercase letters, digits, - or _, starting with a letter")
+        }
+    }
+
+    /// A plausible email address (one `@`, a dot in the domain, no spaces).
+    public static func validate(email: String) throws(AccountsError) {
+        guard email.count <= 254, email.range(of: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", options: .regularExpression) != nil else {
+            throw .invalidEmail("invalid email address \"\(email.prefix(60))\"")
+        }
+    }
+
+    /// At least 10 characters, not all the same, not the username.
+    public static func validate(password: String, username: String) throws(AccountsError) {
+        if password.isEmpty { throw .weakPassword("password is empty") }
+        if password.count < 10 { throw .weakPassword("password is too short: use at least 10 characters") }
+        if Set(password).count < 4 || password.lowercased().contains(username.lowercased()) {
+            throw .weakPassword("password is too weak: avoid repeated characters and the username")
+        }
+        if password.utf8.count > 1024 { throw .weakPassword("password is longer than 1024 bytes") }
+    }
+}
+
+/// A personal access token's metadata (the secret itself is shown once and stored hashed).
+public struct AccessToken: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var userID: Int64
+    public var name: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    /// Whether the token may be used at `now`.
+    public func isUsable(at now: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
+    }
+}
+
+/// A per-user mirror host key's metadata (the key itself is shown once and stored hashed).
+public struct MirrorKey: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var userID: Int64
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+}
+
+/// An OAuth2 refresh token's metadata.
+public struct RefreshToken: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var userID: Int64
+    public var clientID: String
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+}

@@ -1,0 +1,132 @@
+import Accounts
+import FerryTestSupport
+import Foundation
+import Logging
+import Testing
+
+@Suite struct AuthenticatorTests {
+    let clock = TestClock()
+    let repository = InMemoryUserRepository()
+    let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    var accounts: AccountService { AccountService(users: repository, hasher: hasher, now: { [clock] in clock.now }) }
+
+    func makeAuthenticator(throttle: LoginThrottle = LoginThrottle()) throws -> Authenticator {
+        try Authenticator(users: repository, hasher: hasher, throttle: throttle, cacheLifetime: 60, logger: logger, now: { [clock] in clock.now })
+    }
+
+    @Test func conformanceOfTheInMemoryRepository() async throws {
+        try await UserRepositoryConformance.run(InMemoryUserRepository())
+    }
+
+    @Test func passwordAndAccessTokenLogins() async throws {
+        let (alice, _) = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let authenticator = try makeAuthenticator()
+        #expect(try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: "10.0.0.1") == .authenticated(alice))
+        #expect(try await authenticator.authenticate(username: "alice", secret: "wrong-password", clientAddress: "10.0.0.1") == .rejected)
+        #expect(try await authenticator.authenticate(username: "nobody", secret: "correct-horse-9", clientAddress: "10.0.0.1") == .rejected)
+
+        let (token, secret) = try await accounts.createAccessToken("alice", name: "laptop", lifetime: 3600)
+        #expect(try await authenticator.authenticate(username: "alice", secret: secret, clientAddress: nil) == .authenticated(alice))
+        #expect(try await authenticator.authenticate(username: "bob", secret: secret, clientAddress: nil) == .rejected)
+        #expect(try await repository.accessToken(id: token.id)?.lastUsedAt != nil)
+        // Revoked: refused at once, although the success is cached.
+        try await accounts.revokeAccessToken(id: token.id)
+        #expect(try await authenticator.authenticate(username: "alice", secret: secret, clientAddress: nil) == .rejected)
+        // Expired.
+        let (_, shortLived) = try await accounts.createAccessToken("alice", name: "short", lifetime: 10)
+        clock.advance(by: 11)
+        #expect(try await authenticator.authenticate(username: "alice", secret: shortLived, clientAddress: nil) == .rejected)
+    }
+
+    @Test func suspensionTakesEffectDespiteTheCache() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let authenticator = try makeAuthenticator()
+        guard case .authenticated = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil) else {
+            Issue.record("login failed")
+            return
+        }
+        _ = try await accounts.setStatus("alice", .suspended)
+        guard case .suspended = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil) else {
+            Issue.record("a suspended user still logged in")
+            return
+        }
+    }
+
+    @Test func cachedLoginsSkipArgon2AndPasswordChangesEndThem() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let authenticator = try makeAuthenticator()
+        _ = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil)
+        // Swap in a hash of another password behind the cache's back: a cached success stands...
+        try await repository.updatePasswordHash(userID: 1, passwordHash: try await hasher.hash("another-pass-7"), now: clock.now)
+        guard case .authenticated = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil) else {
+            Issue.record("cache not used")
+            return
+        }
+        // ...until it expires.
+        clock.advance(by: 61)
+        #expect(try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil) == .rejected)
+    }
+
+    @Test func weakerStoredHashesAreUpgradedOnLogin() async throws {
+        let weak = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 512, iterations: 1, parallelism: 1))
+        let user = try await repository.createUser(username: "alice", email: nil, passwordHash: try await weak.hash("correct-horse-9"), now: clock.now)
+        let authenticator = try makeAuthenticator()
+        _ = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: nil)
+        let upgraded = try #require(try await repository.user(id: user.id)).passwordHash
+        #expect(PHCString(upgraded)?.parameters == hasher.parameters)
+    }
+
+    @Test func failuresAreThrottledPerUserAndPerAddress() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let authenticator = try makeAuthenticator(throttle: LoginThrottle(maxFailures: 3, window: 600, baseLockout: 30, maxLockout: 600))
+        for _ in 0..<3 {
+            #expect(try await authenticator.authenticate(username: "alice", secret: "nope", clientAddress: "10.0.0.9") == .rejected)
+        }
+        #expect(try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: "10.0.0.1") == .throttled(retryAfter: 30))
+        #expect(try await authenticator.authenticate(username: "bob", secret: "x", clientAddress: "10.0.0.9") == .throttled(retryAfter: 30))
+        clock.advance(by: 31)
+        guard case .authenticated = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: "10.0.0.1") else {
+            Issue.record("still throttled after the lockout")
+            return
+        }
+    }
+
+    @Test func refreshTokensRotateOnUseAndDieWithSuspension() async throws {
+        let (alice, _) = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let first = try await accounts.issueRefreshToken(for: alice, clientID: "docker")
+        let (user, second) = try #require(try await accounts.redeemRefreshToken(first))
+        #expect(user.id == alice.id)
+        #expect(try await accounts.redeemRefreshToken(first) != nil)  // docker reuses its stored token
+        let (_, third) = try #require(try await accounts.redeemRefreshToken(second))
+        #expect(try await accounts.redeemRefreshToken(first) == nil)  // retired once its successor was used
+        _ = try await accounts.setStatus("alice", .suspended)
+        #expect(try await accounts.redeemRefreshToken(third) == nil)
+        #expect(try await accounts.redeemRefreshToken(second) == nil)
+    }
+
+    @Test func mirrorKeysMapToActiveUsersOnly() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let (key, secret) = try await accounts.createMirrorKey("alice")
+        #expect(try await accounts.userForMirrorKey(secret)?.username == "alice")
+        #expect(try await accounts.userForMirrorKey(SecretToken.makeMirrorKey()) == nil)
+        _ = try await accounts.setStatus("alice", .suspended)
+        #expect(try await accounts.userForMirrorKey(secret) == nil)
+        _ = try await accounts.setStatus("alice", .active)
+        try await accounts.revokeMirrorKey(id: key.id)
+        #expect(try await accounts.userForMirrorKey(secret) == nil)
+        await #expect(throws: AccountsError.mirrorKeyNotFound(String(key.id))) { try await accounts.revokeMirrorKey(id: key.id) }
+    }
+
+    @Test func administrationErrors() async throws {
+        await #expect(throws: AccountsError.self) { _ = try await accounts.createUser(username: "Bad Name", email: nil, password: nil) }
+        await #expect(throws: AccountsError.self) { _ = try await accounts.createUser(username: "alice", email: "not-an-email", password: nil) }
+        await #expect(throws: AccountsError.self) { _ = try await accounts.createUser(username: "alice", email: nil, password: "short") }
+        let (_, generated) = try await accounts.createUser(username: "alice", email: nil, password: nil)
+        #expect(generated?.count == 24)
+        await #expect(throws: AccountsError.userExists("alice")) { _ = try await accounts.createUser(username: "alice", email: nil, password: nil) }
+        await #expect(throws: AccountsError.userNotFound("zed")) { try await accounts.deleteUser("zed") }
+        await #expect(throws: AccountsError.tokenNotFound("42")) { try await accounts.revokeAccessToken(id: 42) }
+    }
+}

@@ -1,0 +1,54 @@
+import AsyncHTTPClient
+import FerryTestSupport
+import Foundation
+import Testing
+
+@testable import Cache
+
+@Suite struct RegistryUpstreamAuthTests {
+    func withUpstream(url: String, trusted: [String] = [], _ body: (RegistryUpstream) throws -> Void) throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { try? client.syncShutdown() }
+        let configuration = UpstreamConfiguration(
+            id: "x", registry: "x.test", url: URL(string: url)!,
+            credentials: .init(username: "u", password: "p"), trustedRealmHosts: trusted
+        )
+        try body(RegistryUpstream(configuration: configuration, client: client, responseTimeout: .seconds(5), logger: testLogger))
+    }
+
+    @Test func credentialsGoOnlyToTheUpstreamsOwnSiteOrTrustedRealms() throws {
+        try withUpstream(url: "https://registry-1.docker.io") { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://auth.docker.io/token")!))
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://registry-1.docker.io/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://auth.evil.example/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://docker.io.evil.example/token")!))
+        }
+        try withUpstream(url: "https://registry.internal", trusted: ["sso.corp.example"]) { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://sso.corp.example/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://other.corp.example/token")!))
+        }
+        try withUpstream(url: "http://127.0.0.1:5000") { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "http://127.0.0.1:5001/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://10.0.0.1/token")!))
+        }
+    }
+
+    @Test func tokensAreCachedPerScopeUntilShortlyBeforeTheyExpire() {
+        let clock = TestClock()
+        let cache = UpstreamTokenCache(now: { clock.now })
+        cache.store(.init(authorization: "Bearer a", expires: cache.expiry(issuedNow: 300)), for: "repository:a:pull")
+        #expect(cache.authorization(for: "repository:a:pull") == "Bearer a")
+        #expect(cache.authorization(for: "repository:b:pull") == nil)
+        clock.advance(by: 269)
+        #expect(cache.authorization(for: "repository:a:pull") == "Bearer a")
+        clock.advance(by: 2)
+        #expect(cache.authorization(for: "repository:a:pull") == nil)
+    }
+
+    @Test func shortLivedTokensKeepMostOfTheirLife() {
+        let clock = TestClock()
+        let cache = UpstreamTokenCache(now: { clock.now })
+        let expiry = cache.expiry(issuedNow: 60)
+        #expect(expiry.timeIntervalSince(clock.now) == 48)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import ferry
+
+@Suite struct FerryConfigurationTests {
+    func load(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> FerryConfiguration {
+        var path: String?
+        if let file {
+            path = NSTemporaryDirectory() + "ferry-config-\(UUID().uuidString).json"
+            try file.write(toFile: path!, atomically: true, encoding: .utf8)
+        }
+        return try FerryConfiguration.load(from: try await ConfigOptions.values(flags: flags, environment: environment, configFile: path))
+    }
+
+    func loadError(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async -> String? {
+        do {
+            _ = try await load(flags: flags, environment: environment, file: file)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func defaultsServeTheFivePublicRegistries() async throws {
+        let configuration = try await load()
+        #expect(configuration.gateway.host == "127.0.0.1")
+        #expect(configuration.gateway.port == 5000)
+        #expect(configuration.gateway.publicURL.absoluteString == "http://127.0.0.1:5000")
+        #expect(configuration.upstreams.map(\.id) == ["docker", "gcr", "k8s", "quay", "ghcr"])
+        #expect(configuration.defaultUpstream == "docker")
+        let docker = try #require(configuration.upstreams.first)
+        #expect(docker.url.absoluteString == "https://registry-1.docker.io")
+        #expect(docker.usesLibraryNamespace)
+        #expect(docker.registryNames.contains("index.docker.io"))
+        #expect(configuration.upstreams[2].registryNames == ["registry.k8s.io", "k8s.gcr.io"])
+        #expect(configuration.tagRevalidation == .seconds(300))
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
+        let file = #"{"listen": {"port": 7000, "host": "0.0.0.0"}, "data-dir": "/from-file", "log": {"level": "debug"}}"#
+        let fromFile = try await load(file: file)
+        #expect(fromFile.gateway.port == 7000)
+        #expect(fromFile.dataDirectory == "/from-file")
+        let fromEnvironment = try await load(environment: ["FERRY_LISTEN_PORT": "7001"], file: file)
+        #expect(fromEnvironment.gateway.port == 7001)
+        #expect(fromEnvironment.gateway.host == "0.0.0.0")
+        let fromFlags = try await load(flags: ["listen.port": "7002"], environment: ["FERRY_LISTEN_PORT": "7001"], file: file)
+        #expect(fromFlags.gateway.port == 7002)
+        #expect(fromFlags.logLevel == .debug)
+    }
+
+    @Test func domainGivesEachUpstreamAHostName() async throws {
+        let configuration = try await load(flags: ["domain": "Mirror.Example.com"])
+        #expect(configuration.upstreams.first { $0.id == "quay" }?.hosts == ["quay.mirror.example.com"])
+        #expect(configuration.upstreams.first { $0.id == "k8s" }?.hosts == ["k8s.mirror.example.com"])
+    }
+
+    @Test func customUpstreamsFromFileAndEnvironment() async throws {
+        let secret = NSTemporaryDirectory() + "ferry-secret-\(UUID().uuidString)"
+        try "hunter2\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let file = """
+        {"upstreams": ["internal", "docker"], "default-upstream": "internal",
+         "upstream": {"internal": {"registry": "Registry.Internal", "url": "https://registry.internal:5000",
+                                   "hosts": ["internal.mirror.test"], "username": "robot", "password-file": "\(secret)"}}}
+        """
+        let configuration = try await load(environment: ["FERRY_UPSTREAM_INTERNAL_ALIASES": "reg.internal, other.internal"], file: file)
+        let custom = try #require(configuration.upstreams.first)
+        #expect(custom.registry == "registry.internal")
+        #expect(custom.aliases == ["reg.internal", "other.internal"])
+        #expect(custom.credentials?.password == "hunter2")
+        #expect(custom.credentials?.description == "robot:<redacted>")
+        #expect(configuration.defaultUpstream == "internal")
+    }
+
+    @Test(arguments: [
+        (["listen.port": "abc"], "listen.port"),
+        (["listen.port": "70000"], "listen.port"),
+        (["access-mode": "everyone"], "access-mode"),
+        (["log.level": "loud"], "log.level"),
+        (["public-url": "ftp://x"], "public-url"),
+    ])
+    func badFlagsNameTheKey(flags: [String: String], key: String) async throws {
+        let message = try #require(await loadError(flags: flags))
+        #expect(message.hasPrefix(key), "\(message)")
+    }
+
+    @Test func badUpstreamTablesAreRefused() async throws {
+        #expect(await loadError(environment: ["FERRY_UPSTREAMS": "mystery"])?.contains("upstream.mystery.registry") == true)
+        #expect(await loadError(environment: ["FERRY_UPSTREAMS": "Bad_Id"])?.contains("not a valid id") == true)
+        #expect(await loadError(environment: ["FERRY_DEFAULT_UPSTREAM": "nowhere"])?.contains("default-upstream") == true)
+        #expect(await loadError(environment: ["FERRY_UPSTREAM_QUAY_ALIASES": "docker.io"])?.contains("also used by") == true)
+        #expect(await loadError(environment: ["FERRY_UPSTREAM_QUAY_USERNAME": "u"])?.contains("password") == true)
+        #expect(await loadError(environment: ["FERRY_UPSTREAM_QUAY_USERNAME": "u", "FERRY_UPSTREAM_QUAY_PASSWORD_FILE": "/nonexistent"])?.contains("cannot read") == true)
+        #expect(await loadError(environment: ["FERRY_CACHE_TAG_REVALIDATION": "soon"])?.contains("cache.tag-revalidation") == true)
+    }
+
+    @Test func missingOrBrokenConfigFileIsAnError() async throws {
+        do {
+            _ = try await ConfigOptions.values(flags: [:], environment: [:], configFile: "/nonexistent/ferry.json")
+            Issue.record("a missing config file was accepted")
+        } catch {
+            #expect("\(error)".contains("no such file"))
+        }
+        #expect(await loadError(file: "{not json")?.contains("config file") == true)
+    }
+
+    @Test func durations() {
+        #expect(ConfigValues.parseDuration("90") == .seconds(90))
+        #expect(ConfigValues.parseDuration("5m") == .seconds(300))
+        #expect(ConfigValues.parseDuration("2h") == .seconds(7200))
+        #expect(ConfigValues.parseDuration("1d") == .seconds(86400))
+        #expect(ConfigValues.parseDuration("-1s") == nil)
+        #expect(ConfigValues.parseDuration("1w") == nil)
+    }
+}
