@@ -286,6 +286,9 @@ public struct PostgresUserRepository: UserRepository {
     static func mapped(_ error: any Error) -> any Error {
         if error is AccountsError { return error }
         if let error = error as? PSQLError {
+            if error.serverInfo?[.sqlState] == "42P01" {
+                return AccountsError.databaseUnavailable("database schema is missing: run ferry migrate")
+            }
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             return AccountsError.databaseUnavailable("database error: \(message)")
         }

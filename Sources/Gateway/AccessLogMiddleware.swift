@@ -27,6 +27,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
             defer {
                 logger.info("access", metadata: [
                     "method": "\(method)",
+                    "user": "\(record.user ?? "-")",
                     "path": "\(path)",
                     "upstream": "\(record.upstream ?? "-")",
                     "repo": "\(record.repository ?? "-")",

@@ -1,21 +1,31 @@
+import Accounts
 import Cache
 import Hummingbird
 import Logging
 import NIOCore
 
-/// Builds the HTTP application: access log, OCI error mapping, then the registry routes.
+/// Builds the HTTP application: access log, OCI error mapping, in `subscribers` mode the
+/// token service and the `/v2` guard, then the registry routes.
 ///
 /// The blob cache's download loop runs as one of the application's services, so
 /// running the application (`runService()`, or `test(.router)` in tests) runs it too.
 public func buildApplication(
     configuration: GatewayConfiguration,
     controller: RegistryController,
+    access: GatewayAccess,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {
     let router = Router(context: FerryRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: OCIErrorMiddleware())
+    if case .subscribers(let auth) = access {
+        router.add(middleware: RegistryAuthMiddleware(configuration: configuration, auth: auth))
+        let directory = controller.directory
+        TokenController(configuration: configuration, auth: auth) { name in
+            (try? directory.resolve(name: name, host: nil, namespace: nil)) != nil
+        }.addRoutes(to: router)
+    }
     controller.addRoutes(to: router)
     return Application(
         router: router,

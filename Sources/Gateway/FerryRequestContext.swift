@@ -7,6 +7,7 @@ import Synchronization
 /// is written. A reference type because Hummingbird passes contexts by value.
 public final class RequestRecord: Sendable {
     private struct Fields {
+        var user: String?
         var upstream: String?
         var repository: String?
         var source: String?
@@ -16,6 +17,12 @@ public final class RequestRecord: Sendable {
 
     /// Creates an empty record.
     public init() {}
+
+    /// The subscriber the request was authenticated as.
+    public var user: String? {
+        get { fields.withLock { $0.user } }
+        set { fields.withLock { $0.user = newValue } }
+    }
 
     /// The upstream registry the request was routed to.
     public var upstream: String? {
@@ -50,4 +57,7 @@ public struct FerryRequestContext: RequestContext {
         self.remoteAddress = source.channel.remoteAddress
         self.record = RequestRecord()
     }
+
+    /// The client's IP address, for throttling and logs.
+    public var clientAddress: String? { remoteAddress?.ipAddress }
 }

@@ -2,8 +2,16 @@ import Foundation
 
 /// Who may pull through the gateway.
 public enum AccessMode: String, Sendable, CaseIterable {
+    /// Only subscribers: a registry bearer token, or a mirror-key host name.
+    case subscribers
     /// No authentication: anyone who reaches the listener may pull (private networks only).
     case open
+}
+
+/// How the gateway admits requests, with what it needs for that.
+public enum GatewayAccess: Sendable {
+    case open
+    case subscribers(GatewayAuth)
 }
 
 /// Settings the gateway needs, resolved and validated by `ferry` before start-up.
@@ -13,13 +21,29 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int
     /// The URL clients use to reach Ferry, e.g. `https://mirror.example.com`.
     public var publicURL: URL
-    public var accessMode: AccessMode
+    /// The token `service` (and JWT `aud`), by default the public URL's host[:port].
+    public var tokenService: String
+    /// Mirror-key host names are `<key>.<mirrorDomain>`; nil disables them.
+    public var mirrorDomain: String?
 
     /// Creates a configuration.
-    public init(host: String, port: Int, publicURL: URL, accessMode: AccessMode) {
+    public init(host: String, port: Int, publicURL: URL, tokenService: String? = nil, mirrorDomain: String? = nil) {
         self.host = host
         self.port = port
         self.publicURL = publicURL
-        self.accessMode = accessMode
+        self.tokenService = tokenService ?? Self.defaultService(for: publicURL)
+        self.mirrorDomain = mirrorDomain?.lowercased()
+    }
+
+    /// The token realm: `<public URL>/token`.
+    public var realm: String {
+        var base = publicURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/token"
+    }
+
+    static func defaultService(for url: URL) -> String {
+        guard let host = url.host else { return "ferry" }
+        return url.port.map { "\(host):\($0)" } ?? host
     }
 }

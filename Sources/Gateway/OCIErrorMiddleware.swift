@@ -1,3 +1,4 @@
+import Accounts
 import Cache
 import Foundation
 import HTTPTypes
@@ -27,6 +28,18 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return errorResponse(error.code, message: error.message)
         case let error as CacheError:
             return response(for: error)
+        case let error as TooManyRequests:
+            var response = errorResponse(.tooManyRequests, message: error.message)
+            response.headers[.retryAfter] = String(error.retryAfter)
+            return response
+        case let error as AccountsError:
+            switch error {
+            case .databaseUnavailable, .internalFailure:
+                logger.error("account storage error", metadata: ["error": "\(error)"])
+                return errorResponse(.unavailable, message: "service temporarily unavailable")
+            default:
+                return errorResponse(.denied, message: error.description)
+            }
         case let error as HTTPError:
             switch error.status {
             case .notFound: return errorResponse(.nameUnknown, message: "not found")

@@ -24,17 +24,21 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Cache directory (data-dir, default ./data).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("access-mode"), help: "Who may pull: open (access-mode).")
+    @Option(name: .customLong("access-mode"), help: "Who may pull: subscribers (default) or open (access-mode).")
     var accessMode: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (log.level).")
     var logLevel: String?
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL, postgres://user:password@host:port/db (database.url, FERRY_DATABASE_URL).")
+    var databaseURL: String?
 
     /// Builds the provider hierarchy: flags, then `FERRY_*` environment, then the file.
     func values() async throws -> ConfigValues {
         let pairs: [(String, String?)] = [
             ("listen.host", host), ("listen.port", port.map(String.init)), ("public-url", publicURL),
             ("domain", domain), ("data-dir", dataDirectory), ("access-mode", accessMode), ("log.level", logLevel),
+            ("database.url", databaseURL),
         ]
         let environment = ProcessInfo.processInfo.environment
         return try await Self.values(
@@ -52,7 +56,7 @@ struct ConfigOptions: ParsableArguments {
         }
         let environmentProvider = EnvironmentVariablesProvider(
             environmentVariables: environment,
-            secretsSpecifier: .dynamic { name, _ in name.contains("PASSWORD") || name.contains("SECRET") || name.contains("TOKEN") }
+            secretsSpecifier: .dynamic { name, _ in ["PASSWORD", "SECRET", "TOKEN", "DATABASE_URL"].contains { name.contains($0) } }
         )
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: flagValues),
@@ -85,7 +89,9 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         let configuration = try FerryConfiguration.load(from: try await options.values())
         print("listen        \(configuration.gateway.host):\(configuration.gateway.port)")
         print("public-url    \(configuration.gateway.publicURL.absoluteString)")
-        print("access-mode   \(configuration.gateway.accessMode.rawValue)")
+        print("access-mode   \(configuration.accessMode.rawValue)")
+        print("database      \(configuration.database?.redacted ?? "-")")
+        print("token         service \(configuration.gateway.tokenService), realm \(configuration.gateway.realm), lifetime \(configuration.tokenLifetime)s")
         print("data-dir      \(configuration.dataDirectory)")
         print("revalidate    \(configuration.tagRevalidation)")
         for upstream in configuration.upstreams {

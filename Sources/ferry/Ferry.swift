@@ -6,6 +6,6 @@ struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "Ferry: a multi-tenant pull-through mirror for container images.",
-        subcommands: [ServeCommand.self, ConfigCheckCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self, TokenCommand.self, MirrorKeyCommand.self, KeysCommand.self, ConfigCheckCommand.self]
     )
 }

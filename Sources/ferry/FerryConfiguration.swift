@@ -14,6 +14,13 @@ import Logging
 /// password|password-file|trusted-realms`.
 struct FerryConfiguration: Sendable {
     var gateway: GatewayConfiguration
+    var accessMode: AccessMode
+    var database: DatabaseSettings?
+    var migrationsDirectory: String
+    var tokenIssuer: String
+    var tokenLifetime: Int
+    /// PEM files for the signing key and certificate, instead of keys kept in PostgreSQL.
+    var signingKeyFiles: (key: String, certificate: String)?
     var dataDirectory: String
     var domain: String?
     var tagRevalidation: Duration
@@ -30,7 +37,7 @@ struct FerryConfiguration: Sendable {
         let port = try values.int("listen.port", default: 5000, range: 1...65535)
         let domain = values.string("domain")?.lowercased()
         let publicURL = try values.url("public-url", default: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
-        let modeText = values.string("access-mode", default: AccessMode.open.rawValue)
+        let modeText = values.string("access-mode", default: AccessMode.subscribers.rawValue)
         guard let accessMode = AccessMode(rawValue: modeText) else {
             throw ConfigurationError("access-mode: \"\(modeText)\" is not one of \(AccessMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -52,8 +59,34 @@ struct FerryConfiguration: Sendable {
             throw ConfigurationError("default-upstream: \"\(defaultUpstream)\" is not in upstreams (\(ids.joined(separator: ", ")))")
         }
 
+        let database = try values.secret("database.url").map { text throws(ConfigurationError) in try DatabaseSettings.parse(text) }
+        if accessMode == .subscribers, database == nil {
+            throw ConfigurationError("database.url: required for access-mode subscribers (set FERRY_DATABASE_URL, or use access-mode open)")
+        }
+        var signingKeyFiles: (String, String)?
+        if let key = values.string("token.key-file") {
+            guard let certificate = values.string("token.certificate-file") else {
+                throw ConfigurationError("token.certificate-file: required with token.key-file")
+            }
+            signingKeyFiles = (key, certificate)
+        }
+        let tokenLifetime = try values.duration("token.lifetime", default: .seconds(300))
+        guard tokenLifetime >= .seconds(60), tokenLifetime <= .seconds(86400) else {
+            throw ConfigurationError("token.lifetime: must be between 1m and 1d")
+        }
+
         return FerryConfiguration(
-            gateway: GatewayConfiguration(host: host, port: port, publicURL: publicURL, accessMode: accessMode),
+            gateway: GatewayConfiguration(
+                host: host, port: port, publicURL: publicURL,
+                tokenService: values.string("token.service"),
+                mirrorDomain: values.string("mirror-domain")
+            ),
+            accessMode: accessMode,
+            database: database,
+            migrationsDirectory: values.string("migrations-dir") ?? Self.defaultMigrationsDirectory(),
+            tokenIssuer: values.string("token.issuer", default: "ferry"),
+            tokenLifetime: Int(tokenLifetime.components.seconds),
+            signingKeyFiles: signingKeyFiles,
             dataDirectory: dataDirectory,
             domain: domain,
             tagRevalidation: try values.duration("cache.tag-revalidation", default: .seconds(300)),
@@ -116,13 +149,29 @@ struct FerryConfiguration: Sendable {
         }
     }
 
+    /// `./migrations`, else the folder shipped next to the binary (`../share/ferry/migrations`)
+    /// or in the source tree the binary was built in (`.build/<config>/ferry`).
+    static func defaultMigrationsDirectory() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [
+            FileManager.default.currentDirectoryPath + "/migrations",
+            executable.appendingPathComponent("../share/ferry/migrations").standardized.path,
+            executable.appendingPathComponent("../../migrations").standardized.path,
+            executable.appendingPathComponent("../../../migrations").standardized.path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+    }
+
     /// Logs the effective configuration; credentials appear as `user:<redacted>`.
     func log(to logger: Logger) {
         logger.info("configuration", metadata: [
             "listen": "\(gateway.host):\(gateway.port)",
             "public-url": "\(gateway.publicURL.absoluteString)",
             "domain": "\(domain ?? "-")",
-            "access-mode": "\(gateway.accessMode.rawValue)",
+            "access-mode": "\(accessMode.rawValue)",
+            "database": "\(database?.redacted ?? "-")",
+            "token-service": "\(gateway.tokenService)",
+            "mirror-domain": "\(gateway.mirrorDomain ?? "-")",
             "data-dir": "\(dataDirectory)",
             "tag-revalidation": "\(tagRevalidation)",
             "timeouts": "connect \(connectTimeout), response \(responseTimeout), read \(readTimeout)",

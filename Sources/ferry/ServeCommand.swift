@@ -1,4 +1,5 @@
 import ArgumentParser
+import Accounts
 import AsyncHTTPClient
 import CMalloc
 import Cache
@@ -8,6 +9,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import PostgresNIO
 import ServiceLifecycle
 
 /// `ferry serve`: runs the mirror until SIGTERM or SIGINT.
@@ -50,21 +52,55 @@ struct ServeCommand: AsyncParsableCommand {
             let upstreams: [any Upstream] = configuration.upstreams.map {
                 RegistryUpstream(configuration: $0, client: httpClient, responseTimeout: configuration.responseTimeout, logger: logger)
             }
-            let directory = try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream)
-            let blobs = PullThroughBlobCache(store: blobStore, logger: logger)
-            let manifests = PullThroughManifestCache(
-                store: manifestStore,
-                revalidationInterval: TimeInterval(configuration.tagRevalidation.components.seconds),
-                logger: logger
+            let controller = RegistryController(
+                directory: try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream),
+                manifests: PullThroughManifestCache(
+                    store: manifestStore,
+                    revalidationInterval: TimeInterval(configuration.tagRevalidation.components.seconds),
+                    logger: logger
+                ),
+                blobs: PullThroughBlobCache(store: blobStore, logger: logger)
             )
-            let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
-            let app = buildApplication(configuration: configuration.gateway, controller: controller, logger: logger)
-            try await app.runService()
+            switch configuration.accessMode {
+            case .open:
+                logger.warning("access-mode open: anyone who can reach this listener may pull")
+                try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, logger: logger).runService()
+            case .subscribers:
+                try await withDatabase(configuration.database!, logger: logger) { client in
+                    let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
+                    var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), logger: logger)
+                    if let refresh = auth.refresh { app.addServices(refresh) }
+                    try await app.runService()
+                }
+            }
         } catch {
             try? await httpClient.shutdown()
             throw error
         }
         try await httpClient.shutdown()
+    }
+
+    /// Migrates the database, loads (or creates) the signing keys and wires the auth parts.
+    static func prepareAuth(_ configuration: FerryConfiguration, client: PostgresClient, logger: Logger) async throws -> (gateway: GatewayAuth, refresh: SigningKeyRefreshService?) {
+        let applied = try await SchemaMigrator(client: client, migrations: try SchemaMigrator.load(directory: configuration.migrationsDirectory), logger: logger).migrate()
+        if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
+
+        let tokens = RegistryTokenService(issuer: configuration.tokenIssuer, service: configuration.gateway.tokenService, lifetime: configuration.tokenLifetime)
+        var refresh: SigningKeyRefreshService?
+        if let files = configuration.signingKeyFiles {
+            try await tokens.replaceKeys([try SigningKeyFiles.load(key: files.key, certificate: files.certificate)])
+        } else {
+            let repository = PostgresSigningKeyRepository(client: client, logger: logger)
+            try await tokens.replaceKeys(try await repository.keysCreatingFirst(now: Date()))
+            refresh = SigningKeyRefreshService(tokens: tokens, repository: repository, logger: logger)
+        }
+        logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
+
+        let users = PostgresUserRepository(client: client, logger: logger)
+        let hasher = Argon2PasswordHasher()
+        let accounts = AccountService(users: users, hasher: hasher)
+        let authenticator = try Authenticator(users: users, hasher: hasher, logger: logger)
+        return (GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts), refresh)
     }
 }
 

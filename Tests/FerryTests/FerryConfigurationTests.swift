@@ -10,6 +10,7 @@ import Testing
             path = NSTemporaryDirectory() + "ferry-config-\(UUID().uuidString).json"
             try file.write(toFile: path!, atomically: true, encoding: .utf8)
         }
+        let environment = ["FERRY_DATABASE_URL": "postgres://ferry:pw@db.internal:5433/ferry?sslmode=disable"].merging(environment) { $1 }
         return try FerryConfiguration.load(from: try await ConfigOptions.values(flags: flags, environment: environment, configFile: path))
     }
 
@@ -103,6 +104,26 @@ import Testing
             #expect("\(error)".contains("no such file"))
         }
         #expect(await loadError(file: "{not json")?.contains("config file") == true)
+    }
+
+    @Test func databaseAndAccessMode() async throws {
+        let configuration = try await load()
+        #expect(configuration.accessMode == .subscribers)
+        #expect(configuration.database?.redacted == "postgres://ferry:<redacted>@db.internal:5433/ferry")
+        #expect(configuration.gateway.tokenService == "127.0.0.1:5000")
+        #expect(configuration.gateway.realm == "http://127.0.0.1:5000/token")
+        let open = try await load(flags: ["access-mode": "open"], environment: ["FERRY_DATABASE_URL": ""])
+        #expect(open.accessMode == .open && open.database == nil)
+        #expect(await loadError(environment: ["FERRY_DATABASE_URL": ""])?.hasPrefix("database.url: required") == true)
+        #expect(await loadError(environment: ["FERRY_DATABASE_URL": "mysql://x"])?.hasPrefix("database.url") == true)
+        #expect(await loadError(environment: ["FERRY_DATABASE_URL": "postgres://h/db?sslmode=sometimes"])?.contains("sslmode") == true)
+        let custom = try await load(flags: ["public-url": "https://mirror.example.com"], environment: ["FERRY_TOKEN_LIFETIME": "10m", "FERRY_MIRROR_DOMAIN": "Mirror.Example.com"])
+        #expect(custom.gateway.tokenService == "mirror.example.com")
+        #expect(custom.gateway.realm == "https://mirror.example.com/token")
+        #expect(custom.gateway.mirrorDomain == "mirror.example.com")
+        #expect(custom.tokenLifetime == 600)
+        #expect(await loadError(environment: ["FERRY_TOKEN_LIFETIME": "5s"])?.hasPrefix("token.lifetime") == true)
+        #expect(await loadError(environment: ["FERRY_TOKEN_KEY_FILE": "/k.pem"])?.hasPrefix("token.certificate-file") == true)
     }
 
     @Test func durations() {

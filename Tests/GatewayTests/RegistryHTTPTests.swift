@@ -36,8 +36,9 @@ import Testing
             blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
         )
         let app = buildApplication(
-            configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://mirror.test")!, accessMode: .open),
+            configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://mirror.test")!),
             controller: controller,
+            access: .open,
             logger: logger
         )
         try await app.test(.router) { client in try await test(client) }

@@ -94,8 +94,9 @@ func withFerry<T: Sendable>(
                 blobs: PullThroughBlobCache(store: try! FileSystemBlobStore(root: dataDirectory), logger: quietLogger)
             )
             return buildApplication(
-                configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://127.0.0.1")!, accessMode: .open),
+                configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://127.0.0.1")!),
                 controller: controller,
+                access: .open,
                 logger: quietLogger,
                 onServerRunning: onRunning
             )

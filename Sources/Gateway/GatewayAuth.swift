@@ -1,0 +1,34 @@
+import Accounts
+import Foundation
+
+/// What the gateway needs to run in `subscribers` mode: token issuing and checking,
+/// credential checks, and the caches that make suspensions bite within seconds.
+public struct GatewayAuth: Sendable {
+    public let tokens: RegistryTokenService
+    public let authenticator: Authenticator
+    public let accounts: AccountService
+    public let activeUsers: ActiveUserCache
+    public let mirrorKeys: MirrorKeyResolver
+    public let now: @Sendable () -> Date
+
+    /// Wires the auth parts over one user repository.
+    public init(
+        tokens: RegistryTokenService,
+        authenticator: Authenticator,
+        accounts: AccountService,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.tokens = tokens
+        self.authenticator = authenticator
+        self.accounts = accounts
+        self.activeUsers = ActiveUserCache(users: accounts.users, now: now)
+        self.mirrorKeys = MirrorKeyResolver(accounts: accounts, now: now)
+        self.now = now
+    }
+}
+
+/// A request refused for being too frequent, with the seconds to wait.
+struct TooManyRequests: Error {
+    let retryAfter: Int
+    let message: String
+}

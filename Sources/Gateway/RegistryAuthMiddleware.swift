@@ -1,0 +1,76 @@
+import Accounts
+import HTTPTypes
+import Hummingbird
+import OCI
+
+/// Guards `/v2` in `subscribers` mode: a request needs a valid bearer token whose
+/// `access` covers the repository and `pull`, or must arrive on a mirror-key host
+/// (`<key>.<mirror domain>`, for dockerd's `registry-mirrors`, which never sends the
+/// mirror its own login). Anything else gets 401 with a challenge pointing at the
+/// token service, as the distribution spec describes.
+public struct RegistryAuthMiddleware: RouterMiddleware {
+    public typealias Context = FerryRequestContext
+
+    let configuration: GatewayConfiguration
+    let auth: GatewayAuth
+
+    /// Creates the middleware.
+    public init(configuration: GatewayConfiguration, auth: GatewayAuth) {
+        self.configuration = configuration
+        self.auth = auth
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path == "/v2" || path.hasPrefix("/v2/") else { return try await next(request, context) }
+
+        if let key = mirrorKey(in: request) {
+            guard let username = try await auth.mirrorKeys.username(forKey: key) else {
+                throw OCIError(.unauthorized, "unknown or revoked mirror key")
+            }
+            context.record.user = username
+            return try await next(request, context)
+        }
+
+        // The repository named in the path, for the challenge's scope (a malformed path
+        // is reported by the registry controller once the caller is known).
+        let name = (try? RegistryRoute.parse(path: path))??.name
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+            return challenge(name, error: nil, message: "authentication required")
+        }
+        let claims: RegistryClaims
+        do {
+            claims = try await auth.tokens.verify(String(authorization.dropFirst(7)), now: auth.now())
+        } catch {
+            return challenge(name, error: "invalid_token", message: "invalid or expired token (\(error))")
+        }
+        guard try await auth.activeUsers.isActive(claims.sub) else {
+            return challenge(name, error: "invalid_token", message: "account \(claims.sub) is suspended or deleted")
+        }
+        if let name, !claims.allows("pull", repository: name) {
+            return challenge(name, error: "insufficient_scope", message: "token does not grant pull on \(name)")
+        }
+        context.record.user = claims.sub
+        return try await next(request, context)
+    }
+
+    /// The key label of a `<key>.<mirror domain>` host.
+    private func mirrorKey(in request: Request) -> String? {
+        guard let domain = configuration.mirrorDomain,
+              let host = (request.headers[HTTPField.Name("Host")!] ?? request.head.authority).map(UpstreamDirectory.hostWithoutPort),
+              host.hasSuffix("." + domain)
+        else { return nil }
+        let label = host.dropLast(domain.count + 1)
+        return label.contains(".") || label.isEmpty ? nil : String(label)
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer realm=…,service=…,scope=…[,error=…]`.
+    private func challenge(_ name: String?, error: String?, message: String) -> Response {
+        var parameters = ["realm": configuration.realm, "service": configuration.tokenService]
+        if let name { parameters["scope"] = Scope(type: "repository", name: name, actions: ["pull"]).description }
+        if let error { parameters["error"] = error }
+        var response = OCIErrorMiddleware<Context>.errorResponse(.unauthorized, message: message)
+        response.headers[.wwwAuthenticate] = AuthChallenge(scheme: "bearer", parameters: parameters).headerValue()
+        return response
+    }
+}

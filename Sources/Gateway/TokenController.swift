@@ -1,0 +1,149 @@
+import Accounts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OCI
+
+/// The Docker registry token service at `/token`:
+/// - `GET /token` with Basic auth and `service`, `scope` (repeatable), `account`,
+///   `offline_token`, `client_id` (docker login and docker/skopeo pulls);
+/// - `POST /token` with an OAuth2 form, `grant_type=password` (containerd tries this
+///   first) or `grant_type=refresh_token` (docker's stored identity token).
+/// Grants the intersection of the requested scopes and what a subscriber may do.
+public struct TokenController: Sendable {
+    let configuration: GatewayConfiguration
+    let auth: GatewayAuth
+    /// Whether a repository name routes to a mirrored upstream.
+    let isMirrored: @Sendable (String) -> Bool
+
+    /// Creates the controller.
+    public init(configuration: GatewayConfiguration, auth: GatewayAuth, isMirrored: @escaping @Sendable (String) -> Bool) {
+        self.configuration = configuration
+        self.auth = auth
+        self.isMirrored = isMirrored
+    }
+
+    /// Registers `GET /token` and `POST /token`.
+    public func addRoutes(to router: Router<FerryRequestContext>) {
+        router.get("/token", use: get)
+        router.post("/token", use: post)
+    }
+
+    @Sendable func get(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        try checkService(query["service"].map(String.init))
+        guard let (username, secret) = Self.basicCredentials(request.headers[.authorization]) else {
+            throw OCIError(.unauthorized, "authentication required: use your Ferry username and password or access token")
+        }
+        if let account = query["account"].map(String.init), !account.isEmpty, account != username {
+            throw OCIError(.unauthorized, "account \(account) does not match the credentials")
+        }
+        let user = try await authenticate(username: username, secret: secret, context: context)
+        let scopes = query.getAll("scope").flatMap { Self.scopes($0) }
+        let offline = query["offline_token"].map { $0 == "true" } ?? false
+        let clientID = query["client_id"].map(String.init) ?? "unknown"
+        return try await tokenResponse(for: user, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
+    }
+
+    @Sendable func post(_ request: Request, context: FerryRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let form = Self.formFields(String(buffer: body))
+        try checkService(form["service"])
+        let scopes = (form["scope"] ?? "").split(separator: " ").flatMap { Self.scopes($0) }
+        let clientID = form["client_id"] ?? "unknown"
+        switch form["grant_type"] {
+        case "password":
+            guard let username = form["username"], let password = form["password"] else {
+                throw OCIError(.unauthorized, "grant_type=password needs username and password")
+            }
+            let user = try await authenticate(username: username, secret: password, context: context)
+            let offline = form["access_type"] == "offline"
+            return try await tokenResponse(for: user, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
+        case "refresh_token":
+            guard let refreshToken = form["refresh_token"],
+                  let (user, replacement) = try await auth.accounts.redeemRefreshToken(refreshToken)
+            else {
+                throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
+            }
+            context.record.user = user.username
+            return try await tokenResponse(for: user, scopes: scopes, refreshToken: replacement, context: context)
+        default:
+            throw OCIError(.unsupported, "unsupported grant_type: use password or refresh_token")
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func authenticate(username: String, secret: String, context: FerryRequestContext) async throws -> User {
+        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientAddress) {
+        case .authenticated(let user):
+            context.record.user = user.username
+            return user
+        case .rejected:
+            throw OCIError(.unauthorized, "invalid username or password")
+        case .suspended(let message):
+            throw OCIError(.denied, message)
+        case .throttled(let retryAfter):
+            throw TooManyRequests(retryAfter: retryAfter, message: "too many failed logins: try again in \(retryAfter) seconds")
+        }
+    }
+
+    private func tokenResponse(for user: User, scopes: [Scope], refreshClientID: String? = nil, refreshToken: String? = nil, context: FerryRequestContext) async throws -> Response {
+        let granted = ScopeGrant.grant(scopes, isMirrored: isMirrored)
+        let issued = try await auth.tokens.issue(subject: user.username, access: granted, now: auth.now())
+        var refresh = refreshToken
+        if let refreshClientID { refresh = try await auth.accounts.issueRefreshToken(for: user, clientID: refreshClientID) }
+        var document: [String: any Sendable] = [
+            "token": issued.token,
+            "access_token": issued.token,
+            "expires_in": issued.expiresIn,
+            "issued_at": ISO8601DateFormatter().string(from: issued.issuedAt),
+        ]
+        if let refresh { document["refresh_token"] = refresh }
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        context.logger.info("token issued", metadata: [
+            "user": "\(user.username)", "scopes": "\(granted.map(\.name).joined(separator: ","))", "refresh": "\(refresh != nil)",
+        ])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    private func checkService(_ service: String?) throws(OCIError) {
+        if let service, !service.isEmpty, service != configuration.tokenService {
+            throw OCIError(.unauthorized, "unknown service \(OCIError.quote(service)): expected \(configuration.tokenService)")
+        }
+    }
+
+    /// `Basic base64(user:secret)`, or nil.
+    static func basicCredentials(_ header: String?) -> (String, String)? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: decoded, encoding: .utf8),
+              let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// Scopes in a `scope` value (several may be space-separated); malformed ones are skipped.
+    static func scopes(_ value: some StringProtocol) -> [Scope] {
+        value.split(separator: " ").compactMap { try? Scope(parsing: String($0)) }
+    }
+
+    /// `application/x-www-form-urlencoded` fields.
+    static func formFields(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            guard let name = parts.first else { continue }
+            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}

@@ -1,0 +1,50 @@
+import Accounts
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Reloads the token signing keys from PostgreSQL every 30 seconds, so a `ferry keys
+/// rotate` on any machine reaches every running replica.
+struct SigningKeyRefreshService: Service {
+    let tokens: RegistryTokenService
+    let repository: any SigningKeyRepository
+    let logger: Logger
+
+    func run() async throws {
+        let initial = Set(try await repository.allKeys().map(\.keyID))
+        try await cancelWhenGracefulShutdown {
+            var known = initial
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(30))
+                do {
+                    let keys = try await repository.allKeys()
+                    let ids = Set(keys.map(\.keyID))
+                    if ids != known, !keys.isEmpty {
+                        try await tokens.replaceKeys(keys)
+                        known = ids
+                        logger.notice("token signing keys reloaded", metadata: ["active": "\(tokens.activeKey?.keyID ?? "-")", "count": "\(keys.count)"])
+                    }
+                } catch {
+                    logger.warning("cannot reload signing keys; keeping the current ones", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// A signing key given as PEM files (`token.key-file`, `token.certificate-file`).
+enum SigningKeyFiles {
+    static func load(key: String, certificate: String) throws -> SigningKey {
+        guard let keyPEM = try? String(contentsOfFile: key, encoding: .utf8) else {
+            throw ConfigurationError("token.key-file: cannot read \(key)")
+        }
+        guard let certificatePEM = try? String(contentsOfFile: certificate, encoding: .utf8) else {
+            throw ConfigurationError("token.certificate-file: cannot read \(certificate)")
+        }
+        do {
+            return try SigningKey(privateKeyPEM: keyPEM, certificatePEM: certificatePEM, createdAt: Date(timeIntervalSince1970: 0))
+        } catch {
+            throw ConfigurationError("token.key-file/token.certificate-file: not a matching P-256 key and certificate (\(error))")
+        }
+    }
+}

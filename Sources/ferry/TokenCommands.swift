@@ -1,0 +1,184 @@
+import Accounts
+import ArgumentParser
+import Foundation
+
+/// `ferry token …`: personal access tokens (usable as the password in `docker login`).
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Manage personal access tokens.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token for a user; it is shown once.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Username.") var user: String
+        @Option(help: "What the token is for (e.g. ci, laptop).") var name: String
+        @Option(help: "Lifetime such as 90d, 12h; none means no expiry.") var expires: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let lifetime = try expires.map { text -> TimeInterval in
+                guard let duration = ConfigValues.parseDuration(text), duration > .zero else {
+                    throw ValidationError("--expires: \"\(text)\" is not a duration (e.g. 90d, 12h)")
+                }
+                return TimeInterval(duration.components.seconds)
+            }
+            let (token, secret) = try await database.withAccounts { accounts, _ in
+                try await accounts.createAccessToken(user, name: name, lifetime: lifetime)
+            }
+            if json {
+                struct Created: Codable { let id: Int64; let name: String; let token: String; let expiresAt: Date? }
+                return try printJSON(Created(id: token.id, name: token.name, token: secret, expiresAt: token.expiresAt))
+            }
+            print("token \(token.id) (\(token.name)) for \(user), expires \(formatDate(token.expiresAt)):")
+            print(secret)
+            print("use it as the password: docker login -u \(user) --password-stdin <host>")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's tokens.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Username.") var user: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let tokens = try await database.withAccounts { accounts, _ in try await accounts.accessTokens(user) }
+            if json { return try printJSON(tokens) }
+            print("ID      NAME                  CREATED           EXPIRES           LAST USED         REVOKED")
+            for token in tokens {
+                print([
+                    String(token.id).padding(toLength: 8, withPad: " ", startingAt: 0),
+                    token.name.padding(toLength: 22, withPad: " ", startingAt: 0),
+                    formatDate(token.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    formatDate(token.expiresAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    formatDate(token.lastUsedAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    formatDate(token.revokedAt),
+                ].joined())
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Token id (from token list).") var id: Int64
+
+        func run() async throws {
+            try await database.withAccounts { accounts, _ in try await accounts.revokeAccessToken(id: id) }
+            print("revoked token \(id)")
+        }
+    }
+}
+
+/// `ferry mirror-key …`: secret host names for dockerd's `registry-mirrors`.
+struct MirrorKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror-key",
+        abstract: "Manage per-user mirror host keys (https://<key>.<mirror-domain>).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a mirror key for a user; it is shown once.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Username.") var user: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let domain = try await database.load().values.string("mirror-domain")
+            let (key, secret) = try await database.withAccounts { accounts, _ in try await accounts.createMirrorKey(user) }
+            let host = domain.map { "\(secret).\($0)" }
+            if json {
+                struct Created: Codable { let id: Int64; let key: String; let host: String? }
+                return try printJSON(Created(id: key.id, key: secret, host: host))
+            }
+            print("mirror key \(key.id) for \(user):")
+            print(secret)
+            if let host {
+                print("dockerd: {\"registry-mirrors\": [\"https://\(host)\"]}")
+            } else {
+                print("set mirror-domain to serve it as https://<key>.<mirror-domain>")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's mirror keys.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Username.") var user: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let keys = try await database.withAccounts { accounts, _ in try await accounts.mirrorKeys(user) }
+            if json { return try printJSON(keys) }
+            print("ID      CREATED           REVOKED")
+            for key in keys {
+                print(String(key.id).padding(toLength: 8, withPad: " ", startingAt: 0) + formatDate(key.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0) + formatDate(key.revokedAt))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a mirror key by id.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Mirror key id (from mirror-key list).") var id: Int64
+
+        func run() async throws {
+            try await database.withAccounts { accounts, _ in try await accounts.revokeMirrorKey(id: id) }
+            print("revoked mirror key \(id)")
+        }
+    }
+}
+
+/// `ferry keys …`: the token signing keys.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage token signing keys.",
+        subcommands: [Rotate.self, List.self, Certificates.self]
+    )
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a new signing key; older keys keep verifying their tokens until they expire.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let key = try await database.withAccounts { _, client in
+                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).rotate(now: Date(), retention: 86400)
+            }
+            print("new signing key \(key.keyID); running servers switch to it within 30 seconds")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys (newest signs).")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let keys = try await database.withAccounts { _, client in
+                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).allKeys()
+            }
+            if json {
+                struct Entry: Codable { let kid: String; let createdAt: Date }
+                return try printJSON(keys.map { Entry(kid: $0.keyID, createdAt: $0.createdAt) })
+            }
+            for key in keys { print("\(key.keyID)  \(formatDate(key.createdAt))") }
+        }
+    }
+
+    struct Certificates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the signing certificates (PEM), e.g. for a CNCF registry's auth.token.rootcertbundle.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let pems = try await database.withAccounts { _, client in
+                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).keysCreatingFirst(now: Date()).map { try $0.certificatePEM }
+            }
+            print(pems.joined(separator: "\n"))
+        }
+    }
+}

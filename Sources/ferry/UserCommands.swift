@@ -1,0 +1,138 @@
+import Accounts
+import ArgumentParser
+import Foundation
+
+/// `ferry user …`: subscriber accounts.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage subscriber accounts.",
+        subcommands: [Add.self, List.self, Show.self, Passwd.self, Suspend.self, Resume.self, Delete.self]
+    )
+
+    /// What listings print (never the password hash).
+    struct Summary: Codable {
+        let id: Int64
+        let username: String
+        let email: String?
+        let status: String
+        let createdAt: Date
+        let updatedAt: Date
+
+        init(_ user: User) {
+            id = user.id
+            username = user.username
+            email = user.email
+            status = user.status.rawValue
+            createdAt = user.createdAt
+            updatedAt = user.updatedAt
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a subscriber; prints a generated password unless one is given on stdin.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Username: 2-32 lowercase letters, digits, - or _.") var name: String
+        @Option(help: "Email address.") var email: String?
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordFromStandardInput = false
+
+        func run() async throws {
+            let password = passwordFromStandardInput ? try readPasswordFromStandardInput() : nil
+            let (user, generated) = try await database.withAccounts { accounts, _ in
+                try await accounts.createUser(username: name, email: email, password: password)
+            }
+            print("created user \(user.username) (id \(user.id))")
+            if let generated { print("password: \(generated)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List subscribers.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let users = try await database.withAccounts { accounts, _ in try await accounts.users.allUsers() }
+            if json { return try printJSON(users.map(Summary.init)) }
+            print("ID".padding(toLength: 6, withPad: " ", startingAt: 0) + "USERNAME".padding(toLength: 34, withPad: " ", startingAt: 0) + "STATUS     CREATED")
+            for user in users {
+                print(String(user.id).padding(toLength: 6, withPad: " ", startingAt: 0) + user.username.padding(toLength: 34, withPad: " ", startingAt: 0)
+                    + user.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + formatDate(user.createdAt))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one subscriber.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let (user, tokens, keys) = try await database.withAccounts { accounts, _ in
+                (try await accounts.user(name), try await accounts.accessTokens(name), try await accounts.mirrorKeys(name))
+            }
+            if json { return try printJSON(Summary(user)) }
+            print("username  \(user.username)")
+            print("id        \(user.id)")
+            print("email     \(user.email ?? "-")")
+            print("status    \(user.status.rawValue)")
+            print("created   \(formatDate(user.createdAt))")
+            print("updated   \(formatDate(user.updatedAt))")
+            print("tokens    \(tokens.filter { $0.revokedAt == nil }.count) active, \(tokens.count) in all")
+            print("mirror keys \(keys.filter { $0.revokedAt == nil }.count) active")
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a new password (generated unless given on stdin); ends the user's sessions.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordFromStandardInput = false
+
+        func run() async throws {
+            let password = passwordFromStandardInput ? try readPasswordFromStandardInput() : SecretToken.makePassword()
+            try await database.withAccounts { accounts, _ in try await accounts.setPassword(name, password: password) }
+            print("password changed for \(name)")
+            if !passwordFromStandardInput { print("password: \(password)") }
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a subscriber: no new tokens, existing ones refused within seconds.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await database.withAccounts { accounts, _ in try await accounts.setStatus(name, .suspended) }
+            print("suspended \(name)")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reactivate a suspended subscriber.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await database.withAccounts { accounts, _ in try await accounts.setStatus(name, .active) }
+            print("resumed \(name)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a subscriber and all their credentials.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Flag(help: "Confirm the deletion.") var yes = false
+
+        func validate() throws {
+            guard yes else { throw ValidationError("deleting \(name) cannot be undone: add --yes") }
+        }
+
+        func run() async throws {
+            try await database.withAccounts { accounts, _ in try await accounts.deleteUser(name) }
+            print("deleted \(name)")
+        }
+    }
+}
