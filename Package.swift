@@ -126,12 +126,15 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "ferry",
+                "Accounts",
                 "OCI",
                 "Cache",
                 "Gateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ],

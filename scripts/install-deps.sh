@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 curl)
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk nginx-light)
 
+# The docker CLI (tests run `docker login`, which works client-side with no daemon).
+command -v docker >/dev/null 2>&1 || packages+=(docker.io)
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -11,18 +11,21 @@ public struct GatewayAuth: Sendable {
     public let mirrorKeys: MirrorKeyResolver
     public let now: @Sendable () -> Date
 
-    /// Wires the auth parts over one user repository.
+    /// Wires the auth parts over one user repository; `statusLifetime` is how long a
+    /// user's status or a mirror key's owner is remembered (how soon a suspension or
+    /// revocation bites).
     public init(
         tokens: RegistryTokenService,
         authenticator: Authenticator,
         accounts: AccountService,
+        statusLifetime: TimeInterval = 5,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.tokens = tokens
         self.authenticator = authenticator
         self.accounts = accounts
-        self.activeUsers = ActiveUserCache(users: accounts.users, now: now)
-        self.mirrorKeys = MirrorKeyResolver(accounts: accounts, now: now)
+        self.activeUsers = ActiveUserCache(users: accounts.users, lifetime: statusLifetime, now: now)
+        self.mirrorKeys = MirrorKeyResolver(accounts: accounts, lifetime: statusLifetime, now: now)
         self.now = now
     }
 }

@@ -56,7 +56,7 @@ enum ProcessRunner {
     static func skopeoPull(_ reference: String, to directory: String, all: Bool = false, credentials: String? = nil) async throws -> ProcessResult {
         var arguments = ["copy", "--quiet", "--src-tls-verify=false", "--retry-times", "0"]
         if all { arguments.append("--all") }
-        if let credentials { arguments += ["--src-creds", credentials] }
+        if let credentials { arguments += ["--src-creds", credentials] } else { arguments.append("--src-no-creds") }
         arguments += ["docker://\(reference)", "dir:\(directory)"]
         return try await run("/usr/bin/skopeo", arguments)
     }

@@ -13,6 +13,8 @@ struct TestEnvironment {
     let tokenKeyPath: String
     let tokenService: String
     let tokenIssuer: String
+    /// Admin URL of the test PostgreSQL cluster; tests create their own databases.
+    let databaseURL: String
 
     static let current: TestEnvironment? = {
         let environment = ProcessInfo.processInfo.environment
@@ -29,7 +31,8 @@ struct TestEnvironment {
             tokenPort: tokenPort,
             tokenKeyPath: environment["FERRY_TEST_TOKEN_KEY"] ?? root + "/token.key",
             tokenService: environment["FERRY_TEST_TOKEN_SERVICE"] ?? "ferry-test-registry",
-            tokenIssuer: environment["FERRY_TEST_TOKEN_ISSUER"] ?? "ferry-test"
+            tokenIssuer: environment["FERRY_TEST_TOKEN_ISSUER"] ?? "ferry-test",
+            databaseURL: environment["FERRY_TEST_DATABASE_URL"] ?? ""
         )
     }()
 
@@ -48,6 +51,18 @@ struct TestEnvironment {
     struct EnvironmentMissing: Error, CustomStringConvertible {
         var description: String { "integration environment missing: run `scripts/test-env.sh start DIR` and export DIR/env (the README's test command does this)" }
     }
+
+    /// Creates an empty database for one test and returns its URL.
+    func makeDatabase() async throws -> String {
+        let name = "ferry_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let result = try await ProcessRunner.run("/usr/bin/psql", [databaseURL, "-q", "-c", "CREATE DATABASE \(name)"])
+        guard result.succeeded else { throw DatabaseSetupFailed(message: result.error) }
+        var components = URLComponents(string: databaseURL)!
+        components.path = "/" + name
+        return components.string!
+    }
+
+    struct DatabaseSetupFailed: Error { let message: String }
 
     /// Digest of the manifest that `image`'s OCI layout tags `v1` (the index for multi-arch).
     func layoutManifestDigest(_ image: String) throws -> String {
