@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "Cache",
+                "Accounts",
                 "FerryTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -29,11 +29,13 @@ struct CrashSafetyTests {
             "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
             "FERRY_UPSTREAM_LOCAL_URL": upstream,
             "FERRY_LOG_LEVEL": "warning",
+            "FERRY_ACCESS_MODE": "open",
         ]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
+            guard process.isRunning else { throw ServerDidNotStart() }
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/"), timeout: .seconds(1)),
                response.status == .ok {
                 return process

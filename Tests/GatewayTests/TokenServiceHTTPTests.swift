@@ -1,0 +1,132 @@
+import Accounts
+import Cache
+import FerryTestSupport
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OCI
+import Testing
+
+/// The token service and the `/v2` guard over HTTP, with in-memory accounts.
+@Suite struct TokenServiceHTTPTests {
+    let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
+    let users = InMemoryUserRepository()
+    let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "https://mirror.test")!)
+
+    init() {
+        upstream.addManifest(Array(#"{"schemaVersion":2}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "latest")
+    }
+
+    func withApp(throttle: LoginThrottle = LoginThrottle(), _ test: @escaping @Sendable (any TestClientProtocol, RegistryTokenService) async throws -> Void) async throws {
+        let accounts = AccountService(users: users, hasher: hasher)
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
+        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
+        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger), accounts: accounts, statusLifetime: 0)
+        let root = NSTemporaryDirectory() + "ferry-token-http-\(UUID().uuidString)"
+        let controller = RegistryController(
+            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
+            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
+            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
+        )
+        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: logger)
+        try await app.test(.router) { client in try await test(client, tokens) }
+    }
+
+    static let basicAlice: HTTPFields = [.authorization: "Basic " + Data("alice:correct-horse-9".utf8).base64EncodedString()]
+
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
+    @Test func challengesNameTheRealmServiceAndScope() async throws {
+        try await withApp { client, _ in
+            try await client.execute(uri: "/v2/", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="https://mirror.test/token",service="mirror.test""#)
+            }
+            try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="https://mirror.test/token",service="mirror.test",scope="repository:nginx:pull""#)
+                let document = try? JSONDecoder().decode(OCIErrorResponse.self, from: Data(response.body.readableBytesView))
+                #expect(document?.errors.first?.code == .unauthorized)
+            }
+            try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer garbage"]) { response in
+                #expect(response.headers[.wwwAuthenticate]?.hasSuffix(#"error="invalid_token""#) == true)
+            }
+        }
+    }
+
+    @Test func loginWithoutScopeGetsAnEmptyGrantAndARefreshToken() async throws {
+        try await withApp { client, tokens in
+            try await client.execute(uri: "/token?account=alice&client_id=docker&offline_token=true&service=mirror.test", method: .get, headers: Self.basicAlice) { response in
+                #expect(response.status == .ok)
+                let json = Self.json(response)
+                #expect(json["expires_in"] as? Int == 300)
+                #expect(json["issued_at"] is String)
+                #expect((json["refresh_token"] as? String)?.hasPrefix("ferry_rt_") == true)
+                let token = try #require(json["token"] as? String)
+                #expect(json["access_token"] as? String == token)
+                #expect(try await tokens.verify(token, now: Date()).access == [])
+            }
+            try await client.execute(uri: "/token?service=mirror.test&scope=repository:nginx:pull,push&scope=repository:library/redis:pull", method: .get, headers: Self.basicAlice) { response in
+                let json = Self.json(response)
+                #expect(json["refresh_token"] == nil)
+                let claims = try await tokens.verify(try #require(json["token"] as? String), now: Date())
+                #expect(claims.access.map(\.name) == ["nginx", "library/redis"])
+                #expect(claims.access.allSatisfy { $0.actions == ["pull"] })
+            }
+        }
+    }
+
+    @Test func aTokenPullsTheRepositoryItNames() async throws {
+        try await withApp { client, tokens in
+            let issued = try await tokens.issue(subject: "alice", access: [.init(type: "repository", name: "nginx", actions: ["pull"])], now: Date())
+            try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer \(issued.token)"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v2/library/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer \(issued.token)"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            }
+        }
+    }
+
+    @Test func badTokenRequestsGetClearErrors() async throws {
+        try await withApp(throttle: LoginThrottle(maxFailures: 2, window: 600, baseLockout: 60, maxLockout: 600)) { client, _ in
+            try await client.execute(uri: "/token?service=mirror.test", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/token?service=other.test", method: .get, headers: Self.basicAlice) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/token?account=bob", method: .get, headers: Self.basicAlice) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "grant_type=magic")) {
+                #expect($0.status == .methodNotAllowed)
+            }
+            let wrong: HTTPFields = [.authorization: "Basic " + Data("alice:wrong-password-1".utf8).base64EncodedString()]
+            for _ in 0..<2 {
+                try await client.execute(uri: "/token", method: .get, headers: wrong) { #expect($0.status == .unauthorized) }
+            }
+            try await client.execute(uri: "/token", method: .get, headers: Self.basicAlice) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] == "60")
+            }
+        }
+    }
+
+    @Test func passwordGrantOverPost() async throws {
+        try await withApp { client, tokens in
+            let form = "grant_type=password&username=alice&password=correct-horse-9&scope=repository%3Anginx%3Apull&client_id=containerd&access_type=offline"
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) { response in
+                #expect(response.status == .ok)
+                let json = Self.json(response)
+                #expect(json["refresh_token"] is String)
+                let claims = try await tokens.verify(try #require(json["access_token"] as? String), now: Date())
+                #expect(claims.allows("pull", repository: "nginx"))
+            }
+        }
+    }
+}
