@@ -55,10 +55,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Billing",
+            dependencies: [
+                "OCI",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
                 "OCI",
                 "Accounts",
+                "Billing",
                 "Cache",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,6 +80,7 @@ let package = Package(
                 "CMalloc",
                 "OCI",
                 "Accounts",
+                "Billing",
                 "Cache",
                 "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +104,7 @@ let package = Package(
             path: "Tests/FerryTestSupport"
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "FerryTestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "AccountsTests",
             dependencies: [

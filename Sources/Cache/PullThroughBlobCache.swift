@@ -24,6 +24,8 @@ public final class PullThroughBlobCache: Sendable {
     private let jobs: AsyncStream<FillJob>
     private let jobSink: AsyncStream<FillJob>.Continuation
     private let logger: Logger
+    /// Told how many bytes each successful download fetched from which upstream.
+    private let fetched: @Sendable (_ upstream: String, _ bytes: Int64) -> Void
 
     private struct FillJob: Sendable {
         let fill: BlobFill
@@ -32,9 +34,10 @@ public final class PullThroughBlobCache: Sendable {
     }
 
     /// Creates a cache over `store`; downloads start only while `run()` runs.
-    public init(store: FileSystemBlobStore, logger: Logger) {
+    public init(store: FileSystemBlobStore, logger: Logger, fetched: @escaping @Sendable (_ upstream: String, _ bytes: Int64) -> Void = { _, _ in }) {
         self.store = store
         self.logger = logger
+        self.fetched = fetched
         (jobs, jobSink) = AsyncStream.makeStream(of: FillJob.self)
     }
 
@@ -182,6 +185,7 @@ public final class PullThroughBlobCache: Sendable {
             let size = try await download(job, logger: logger)
             fills.withLock { $0[fill.digest] = nil }
             fill.progress.update(.committed(size: size))
+            fetched(upstreamName, size)
             logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
         } catch {
             store.discard(temporaryPath: fill.temporaryPath)

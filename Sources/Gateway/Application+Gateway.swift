@@ -2,6 +2,7 @@ import Accounts
 import Cache
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 
 /// Builds the HTTP application: access log, OCI error mapping, in `subscribers` mode the
@@ -21,16 +22,24 @@ public func buildApplication(
     router.add(middleware: OCIErrorMiddleware())
     if case .subscribers(let auth) = access {
         router.add(middleware: RegistryAuthMiddleware(configuration: configuration, auth: auth))
+        if let billing = auth.billing {
+            router.add(middleware: BillingMiddleware(billing: billing))
+            AccountController(auth: auth, billing: billing).addRoutes(to: router)
+        }
         let directory = controller.directory
         TokenController(configuration: configuration, auth: auth) { name in
             (try? directory.resolve(name: name, host: nil, namespace: nil)) != nil
         }.addRoutes(to: router)
     }
     controller.addRoutes(to: router)
+    var services: [any Service] = [BlobDownloadService(cache: controller.blobs)]
+    if case .subscribers(let auth) = access, let billing = auth.billing {
+        services.append(UsageFlushService(meter: billing.meter, interval: billing.flushInterval))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ferry"),
-        services: [BlobDownloadService(cache: controller.blobs)],
+        services: services,
         onServerRunning: onServerRunning,
         logger: logger
     )

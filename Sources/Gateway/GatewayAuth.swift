@@ -9,6 +9,8 @@ public struct GatewayAuth: Sendable {
     public let accounts: AccountService
     public let activeUsers: ActiveUserCache
     public let mirrorKeys: MirrorKeyResolver
+    /// Plans and metering; nil runs subscribers mode without plans (private deployments).
+    public let billing: GatewayBilling?
     public let now: @Sendable () -> Date
 
     /// Wires the auth parts over one user repository; `statusLifetime` is how long a
@@ -18,9 +20,11 @@ public struct GatewayAuth: Sendable {
         tokens: RegistryTokenService,
         authenticator: Authenticator,
         accounts: AccountService,
+        billing: GatewayBilling?,
         statusLifetime: TimeInterval = 5,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.billing = billing
         self.tokens = tokens
         self.authenticator = authenticator
         self.accounts = accounts

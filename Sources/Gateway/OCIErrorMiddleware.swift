@@ -1,4 +1,5 @@
 import Accounts
+import Billing
 import Cache
 import Foundation
 import HTTPTypes
@@ -28,6 +29,18 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return errorResponse(error.code, message: error.message)
         case let error as CacheError:
             return response(for: error)
+        case let refusal as LimitRefusal:
+            switch refusal.reason {
+            case .noSubscription:
+                return errorResponse(.denied, message: refusal.message)
+            case .requestRate, .manifestPulls, .quota, .concurrency:
+                var response = errorResponse(.tooManyRequests, message: refusal.message)
+                response.headers[.retryAfter] = String(refusal.retryAfter ?? 60)
+                return response
+            }
+        case let error as BillingError:
+            logger.error("billing storage error", metadata: ["error": "\(error)"])
+            return errorResponse(.unavailable, message: "service temporarily unavailable")
         case let error as TooManyRequests:
             var response = errorResponse(.tooManyRequests, message: error.message)
             response.headers[.retryAfter] = String(error.retryAfter)

@@ -67,6 +67,7 @@ public struct TokenController: Sendable {
                 throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
             }
             context.record.user = user.username
+            if let billing = auth.billing { _ = try await billing.limits.admit(username: user.username) }
             return try await tokenResponse(for: user, scopes: scopes, refreshToken: replacement, context: context)
         default:
             throw OCIError(.unsupported, "unsupported grant_type: use password or refresh_token")
@@ -79,6 +80,9 @@ public struct TokenController: Sendable {
         switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientAddress) {
         case .authenticated(let user):
             context.record.user = user.username
+            if let billing = auth.billing {
+                _ = try await billing.limits.admit(username: user.username)  // no token without a subscription
+            }
             return user
         case .rejected:
             throw OCIError(.unauthorized, "invalid username or password")

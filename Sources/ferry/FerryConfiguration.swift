@@ -21,6 +21,11 @@ struct FerryConfiguration: Sendable {
     var tokenLifetime: Int
     /// PEM files for the signing key and certificate, instead of keys kept in PostgreSQL.
     var signingKeyFiles: (key: String, certificate: String)?
+    /// Plans, quotas and metering (subscribers mode).
+    var billingEnabled: Bool
+    var billingTimeZone: TimeZone
+    var graceDays: Int
+    var usageFlushInterval: Duration
     var dataDirectory: String
     var domain: String?
     var tagRevalidation: Duration
@@ -75,6 +80,15 @@ struct FerryConfiguration: Sendable {
             throw ConfigurationError("token.lifetime: must be between 1m and 1d")
         }
 
+        let zoneName = values.string("billing.time-zone", default: "UTC")
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            throw ConfigurationError("billing.time-zone: \"\(zoneName)\" is not a time zone (e.g. UTC, Asia/Shanghai)")
+        }
+        let flushInterval = try values.duration("usage.flush-interval", default: .seconds(5))
+        guard flushInterval >= .seconds(1), flushInterval <= .seconds(300) else {
+            throw ConfigurationError("usage.flush-interval: must be between 1s and 5m")
+        }
+
         return FerryConfiguration(
             gateway: GatewayConfiguration(
                 host: host, port: port, publicURL: publicURL,
@@ -87,6 +101,10 @@ struct FerryConfiguration: Sendable {
             tokenIssuer: values.string("token.issuer", default: "ferry"),
             tokenLifetime: Int(tokenLifetime.components.seconds),
             signingKeyFiles: signingKeyFiles,
+            billingEnabled: try values.bool("billing.enabled", default: true),
+            billingTimeZone: timeZone,
+            graceDays: try values.int("billing.grace-days", default: 3, range: 0...60),
+            usageFlushInterval: flushInterval,
             dataDirectory: dataDirectory,
             domain: domain,
             tagRevalidation: try values.duration("cache.tag-revalidation", default: .seconds(300)),
@@ -172,6 +190,7 @@ struct FerryConfiguration: Sendable {
             "database": "\(database?.redacted ?? "-")",
             "token-service": "\(gateway.tokenService)",
             "mirror-domain": "\(gateway.mirrorDomain ?? "-")",
+            "billing": "\(billingEnabled ? "on, \(billingTimeZone.identifier), \(graceDays) grace days, flush every \(usageFlushInterval)" : "off")",
             "data-dir": "\(dataDirectory)",
             "tag-revalidation": "\(tagRevalidation)",
             "timeouts": "connect \(connectTimeout), response \(responseTimeout), read \(readTimeout)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Accounts
 import AsyncHTTPClient
+import Billing
 import CMalloc
 import Cache
 import Foundation
@@ -52,22 +53,25 @@ struct ServeCommand: AsyncParsableCommand {
             let upstreams: [any Upstream] = configuration.upstreams.map {
                 RegistryUpstream(configuration: $0, client: httpClient, responseTimeout: configuration.responseTimeout, logger: logger)
             }
-            let controller = RegistryController(
-                directory: try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream),
-                manifests: PullThroughManifestCache(
-                    store: manifestStore,
-                    revalidationInterval: TimeInterval(configuration.tagRevalidation.components.seconds),
-                    logger: logger
-                ),
-                blobs: PullThroughBlobCache(store: blobStore, logger: logger)
+            let directory = try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream)
+            let manifests = PullThroughManifestCache(
+                store: manifestStore,
+                revalidationInterval: TimeInterval(configuration.tagRevalidation.components.seconds),
+                logger: logger
             )
             switch configuration.accessMode {
             case .open:
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
+                let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger))
                 try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, logger: logger).runService()
             case .subscribers:
                 try await withDatabase(configuration.database!, logger: logger) { client in
                     let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
+                    let meter = auth.gateway.billing?.meter
+                    let blobs = PullThroughBlobCache(store: blobStore, logger: logger) { upstream, bytes in
+                        meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes)
+                    }
+                    let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
                     var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), logger: logger)
                     if let refresh = auth.refresh { app.addServices(refresh) }
                     try await app.runService()
@@ -100,7 +104,15 @@ struct ServeCommand: AsyncParsableCommand {
         let hasher = Argon2PasswordHasher()
         let accounts = AccountService(users: users, hasher: hasher)
         let authenticator = try Authenticator(users: users, hasher: hasher, logger: logger)
-        return (GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts), refresh)
+        var billing: GatewayBilling?
+        if configuration.billingEnabled {
+            let store = PostgresBillingStore(client: client, logger: logger)
+            let calendar = BillingCalendar(timeZone: configuration.billingTimeZone)
+            let meter = UsageMeter(sink: store, calendar: calendar, logger: logger)
+            let limits = SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: configuration.graceDays)
+            billing = GatewayBilling(limits: limits, meter: meter, flushInterval: configuration.usageFlushInterval)
+        }
+        return (GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: billing), refresh)
     }
 }
 

@@ -28,7 +28,7 @@ import Testing
         _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
         let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
         try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
-        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger), accounts: accounts, statusLifetime: 0)
+        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger), accounts: accounts, billing: nil, statusLifetime: 0)
         let root = NSTemporaryDirectory() + "ferry-token-http-\(UUID().uuidString)"
         let controller = RegistryController(
             directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),

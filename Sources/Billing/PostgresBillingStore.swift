@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Plans, subscriptions, payments and usage in PostgreSQL (`migrations/0002_billing.sql`).
+public struct PostgresBillingStore: UsageSink {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Uses a running `PostgresClient`.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: - Plans
+
+    private static let planColumns = """
+        id, name, price_minor, currency, monthly_quota_bytes, requests_per_minute,
+        manifest_pulls_per_window, manifest_window_seconds, max_concurrent_downloads, max_client_ips_per_day
+        """
+
+    private typealias PlanRow = (Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int)
+
+    private static func plan(_ row: PlanRow) -> Plan {
+        Plan(
+            id: row.0, name: row.1, priceMinor: row.2, currency: row.3, monthlyQuotaBytes: row.4, requestsPerMinute: row.5,
+            manifestPullsPerWindow: row.6, manifestWindowSeconds: row.7, maxConcurrentDownloads: row.8, maxClientAddressesPerDay: row.9
+        )
+    }
+
+    public func plans() async throws -> [Plan] {
+        try await run {
+            var plans: [Plan] = []
+            for try await row in try await client.query("SELECT \(unescaped: Self.planColumns) FROM plans ORDER BY price_minor, name", logger: logger).decode(PlanRow.self) {
+                plans.append(Self.plan(row))
+            }
+            return plans
+        }
+    }
+
+    public func plan(named name: String) async throws -> Plan? {
+        try await run {
+            for try await row in try await client.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE name = \(name)", logger: logger).decode(PlanRow.self) {
+                return Self.plan(row)
+            }
+            return nil
+        }
+    }
+
+    public func plan(id: Int64) async throws -> Plan? {
+        try await run {
+            for try await row in try await client.query("SELECT \(unescaped: Self.planColumns) FROM plans WHERE id = \(id)", logger: logger).decode(PlanRow.self) {
+                return Self.plan(row)
+            }
+            return nil
+        }
+    }
+
+    /// Inserts a plan, or updates the one with the same name.
+    public func save(_ plan: Plan) async throws -> Plan {
+        try plan.validate()
+        return try await run {
+            let rows = try await client.query(
+                """
+                INSERT INTO plans (name, price_minor, currency, monthly_quota_bytes, requests_per_minute, manifest_pulls_per_window,
+                                   manifest_window_seconds, max_concurrent_downloads, max_client_ips_per_day)
+                VALUES (\(plan.name), \(plan.priceMinor), \(plan.currency), \(plan.monthlyQuotaBytes), \(plan.requestsPerMinute),
+                        \(plan.manifestPullsPerWindow), \(plan.manifestWindowSeconds), \(plan.maxConcurrentDownloads), \(plan.maxClientAddressesPerDay))
+                ON CONFLICT (name) DO UPDATE SET
+                    price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, monthly_quota_bytes = EXCLUDED.monthly_quota_bytes,
+                    requests_per_minute = EXCLUDED.requests_per_minute, manifest_pulls_per_window = EXCLUDED.manifest_pulls_per_window,
+                    manifest_window_seconds = EXCLUDED.manifest_window_seconds, max_concurrent_downloads = EXCLUDED.max_concurrent_downloads,
+                    max_client_ips_per_day = EXCLUDED.max_client_ips_per_day, updated_at = now()
+                RETURNING \(unescaped: Self.planColumns)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(PlanRow.self) { return Self.plan(row) }
+            throw BillingError.databaseUnavailable("saving the plan returned no row")
+        }
+    }
+
+    // MARK: - Subscriptions and payments
+
+    public func subscription(userID: Int64) async throws -> Subscription? {
+        try await run {
+            let rows = try await client.query(
+                "SELECT plan_id, anchor_day, period_start::TEXT, period_end::TEXT, cancelled_at FROM subscriptions WHERE user_id = \(userID)",
+                logger: logger
+            )
+            for try await (planID, anchor, start, end, cancelled) in rows.decode((Int64, Int, String, String, Date?).self) {
+                guard let start = CalendarDay(start), let end = CalendarDay(end) else { continue }
+                return Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
+            }
+            return nil
+        }
+    }
+
+    /// Writes a user's current subscription.
+    public func save(_ subscription: Subscription) async throws {
+        try await run {
+            try await client.query(
+                """
+                INSERT INTO subscriptions (user_id, plan_id, anchor_day, period_start, period_end, cancelled_at)
+                VALUES (\(subscription.userID), \(subscription.planID), \(subscription.anchorDay),
+                        \(subscription.periodStart.description)::DATE, \(subscription.periodEnd.description)::DATE, \(subscription.cancelledAt))
+                ON CONFLICT (user_id) DO UPDATE SET
+                    plan_id = EXCLUDED.plan_id, anchor_day = EXCLUDED.anchor_day, period_start = EXCLUDED.period_start,
+                    period_end = EXCLUDED.period_end, cancelled_at = EXCLUDED.cancelled_at, updated_at = now()
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// Records a payment and applies `extend` to the subscription in one transaction.
+    /// Returns false when a payment with this reference was already recorded (nothing changes).
+    public func recordPayment(
+        userID: Int64, amountMinor: Int64, currency: String, reference: String, months: Int, paidAt: Date,
+        extend: @Sendable (Subscription?) throws -> Subscription
+    ) async throws -> Bool {
+        do {
+            return try await client.withTransaction(logger: logger) { connection -> Bool in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(userID))", logger: logger)
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO payments (user_id, amount_minor, currency, reference, months, paid_at)
+                    VALUES (\(userID), \(amountMinor), \(currency), \(reference), \(months), \(paidAt))
+                    ON CONFLICT (user_id, reference) DO NOTHING RETURNING id
+                    """,
+                    logger: logger
+                )
+                var isNew = false
+                for try await _ in inserted.decode(Int64.self) { isNew = true }
+                guard isNew else { return false }
+                var current: Subscription?
+                let rows = try await connection.query(
+                    "SELECT plan_id, anchor_day, period_start::TEXT, period_end::TEXT, cancelled_at FROM subscriptions WHERE user_id = \(userID) FOR UPDATE",
+                    logger: logger
+                )
+                for try await (planID, anchor, start, end, cancelled) in rows.decode((Int64, Int, String, String, Date?).self) {
+                    if let start = CalendarDay(start), let end = CalendarDay(end) {
+                        current = Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
+                    }
+                }
+                let next = try extend(current)
+                try await connection.query(
+                    """
+                    INSERT INTO subscriptions (user_id, plan_id, anchor_day, period_start, period_end, cancelled_at)
+                    VALUES (\(userID), \(next.planID), \(next.anchorDay), \(next.periodStart.description)::DATE, \(next.periodEnd.description)::DATE, \(next.cancelledAt))
+                    ON CONFLICT (user_id) DO UPDATE SET plan_id = EXCLUDED.plan_id, anchor_day = EXCLUDED.anchor_day,
+                        period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, cancelled_at = EXCLUDED.cancelled_at, updated_at = now()
+                    """,
+                    logger: logger
+                )
+                return true
+            }
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    // MARK: - Usage
+
+    public func apply(_ batch: UsageBatch) async throws {
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                let claimed = try await connection.query(
+                    "INSERT INTO usage_batches (batch_id) VALUES (\(batch.id)) ON CONFLICT DO NOTHING RETURNING batch_id",
+                    logger: logger
+                )
+                var isNew = false
+                for try await _ in claimed.decode(UUID.self) { isNew = true }
+                guard isNew else { return }
+                for (key, counts) in batch.rows {
+                    try await connection.query(
+                        """
+                        INSERT INTO usage_daily (day, user_id, upstream, repository, requests, manifest_pulls, blob_pulls, bytes_served, hit_bytes)
+                        VALUES (\(key.day.description)::DATE, \(key.userID), \(key.upstream), \(key.repository),
+                                \(counts.requests), \(counts.manifestPulls), \(counts.blobPulls), \(counts.bytesServed), \(counts.hitBytes))
+                        ON CONFLICT (day, user_id, upstream, repository) DO UPDATE SET
+                            requests = usage_daily.requests + EXCLUDED.requests,
+                            manifest_pulls = usage_daily.manifest_pulls + EXCLUDED.manifest_pulls,
+                            blob_pulls = usage_daily.blob_pulls + EXCLUDED.blob_pulls,
+                            bytes_served = usage_daily.bytes_served + EXCLUDED.bytes_served,
+                            hit_bytes = usage_daily.hit_bytes + EXCLUDED.hit_bytes
+                        """,
+                        logger: logger
+                    )
+                }
+                for key in batch.addresses {
+                    try await connection.query(
+                        "INSERT INTO usage_client_addresses (day, user_id, address) VALUES (\(key.day.description)::DATE, \(key.userID), \(key.address)) ON CONFLICT DO NOTHING",
+                        logger: logger
+                    )
+                }
+                for (key, bytes) in batch.upstreamBytes {
+                    try await connection.query(
+                        """
+                        INSERT INTO upstream_daily (day, upstream, bytes) VALUES (\(key.day.description)::DATE, \(key.upstream), \(bytes))
+                        ON CONFLICT (day, upstream) DO UPDATE SET bytes = upstream_daily.bytes + EXCLUDED.bytes
+                        """,
+                        logger: logger
+                    )
+                }
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Bytes served to a user on days in `[from, to)`, as flushed.
+    public func bytesServed(userID: Int64, from: CalendarDay, to: CalendarDay) async throws -> Int64 {
+        try await run {
+            let rows = try await client.query(
+                "SELECT COALESCE(SUM(bytes_served), 0)::BIGINT FROM usage_daily WHERE user_id = \(userID) AND day >= \(from.description)::DATE AND day < \(to.description)::DATE",
+                logger: logger
+            )
+            for try await total in rows.decode(Int64.self) { return total }
+            return 0
+        }
+    }
+
+    // MARK: - Helpers
+
+    func run<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    static func mapped(_ error: any Error) -> any Error {
+        if let error = error as? BillingError { return error }
+        if let error = error as? PSQLError {
+            if error.serverInfo?[.sqlState] == "42P01" { return BillingError.databaseUnavailable("database schema is missing: run ferry migrate") }
+            return BillingError.databaseUnavailable("database error: \(error.serverInfo?[.message] ?? String(describing: error.code))")
+        }
+        return BillingError.databaseUnavailable("database error: \(error)")
+    }
+}
+
+extension PostgresBillingStore: StandingSource {
+    public func standing(username: String) async throws -> Standing? {
+        try await run {
+            let rows = try await client.query(
+                """
+                SELECT u.id, s.plan_id, s.anchor_day, s.period_start::TEXT, s.period_end::TEXT, s.cancelled_at,
+                       p.id, p.name, p.price_minor, p.currency, p.monthly_quota_bytes, p.requests_per_minute,
+                       p.manifest_pulls_per_window, p.manifest_window_seconds, p.max_concurrent_downloads, p.max_client_ips_per_day
+                FROM users u JOIN subscriptions s ON s.user_id = u.id JOIN plans p ON p.id = s.plan_id
+                WHERE u.username = \(username)
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode((Int64, Int64, Int, String, String, Date?, Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int).self) {
+                guard let start = CalendarDay(row.3), let end = CalendarDay(row.4) else { return nil }
+                let plan = Plan(
+                    id: row.6, name: row.7, priceMinor: row.8, currency: row.9, monthlyQuotaBytes: row.10, requestsPerMinute: row.11,
+                    manifestPullsPerWindow: row.12, manifestWindowSeconds: row.13, maxConcurrentDownloads: row.14, maxClientAddressesPerDay: row.15
+                )
+                let subscription = Subscription(userID: row.0, planID: row.1, anchorDay: row.2, periodStart: start, periodEnd: end, cancelledAt: row.5)
+                return Standing(userID: row.0, username: username, plan: plan, subscription: subscription)
+            }
+            return nil
+        }
+    }
+}

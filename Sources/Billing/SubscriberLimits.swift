@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+
+/// A subscriber's plan and subscription, as enforcement needs them.
+public struct Standing: Sendable, Equatable {
+    public let userID: Int64
+    public let username: String
+    public let plan: Plan
+    public let subscription: Subscription
+}
+
+/// Where standings come from (PostgreSQL in production).
+public protocol StandingSource: Sendable {
+    /// The user's plan and subscription; nil when the user has no subscription.
+    func standing(username: String) async throws -> Standing?
+    /// Bytes served to a user on days in `[from, to)`, as flushed.
+    func bytesServed(userID: Int64, from: CalendarDay, to: CalendarDay) async throws -> Int64
+}
+
+/// Why a request was refused, with a message naming the limit.
+public struct LimitRefusal: Error, Sendable, Equatable {
+    public enum Reason: String, Sendable {
+        case noSubscription = "subscription"
+        case requestRate = "rate"
+        case manifestPulls = "manifest_pulls"
+        case quota
+        case concurrency
+    }
+
+    public let reason: Reason
+    public let message: String
+    /// Seconds until trying again makes sense.
+    public let retryAfter: Int?
+}
+
+/// Enforces each subscriber's plan: subscription status, request rate (token bucket),
+/// manifest pulls per window, the monthly transfer quota and concurrent downloads.
+///
+/// Standings are re-read at most every `standingLifetime` seconds, so an expired
+/// subscription stops pulls within seconds. Quota usage is read back from PostgreSQL
+/// (plus what the meter has not flushed yet) and then kept current as bytes are sent,
+/// so limits survive a restart.
+public final class SubscriberLimits: Sendable {
+    let source: any StandingSource
+    let meter: UsageMeter
+    public let calendar: BillingCalendar
+    public let graceDays: Int
+    let standingLifetime: TimeInterval
+    let quotaReload: TimeInterval
+    let now: @Sendable () -> Date
+
+    private struct UserState {
+        var bucket: TokenBucket?
+        var manifestWindow: WindowCounter?
+        var downloads = 0
+        var quotaWindowStart: CalendarDay?
+        var quotaBytes: Int64 = 0
+        var quotaLoaded: Date?
+    }
+
+    private let standings = Mutex<[String: (standing: Standing?, checked: Date)]>([:])
+    private let users = Mutex<[Int64: UserState]>([:])
+
+    /// Creates the enforcer.
+    public init(
+        source: any StandingSource, meter: UsageMeter, calendar: BillingCalendar, graceDays: Int,
+        standingLifetime: TimeInterval = 5, quotaReload: TimeInterval = 60, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.source = source
+        self.meter = meter
+        self.calendar = calendar
+        self.graceDays = graceDays
+        self.standingLifetime = standingLifetime
+        self.quotaReload = quotaReload
+        self.now = now
+    }
+
+    /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever its status.
+    public func standing(username: String) async throws -> Standing? {
+        let now = now()
+        if let cached = standings.withLock({ $0[username] }), now.timeIntervalSince(cached.checked) < standingLifetime {
+            return cached.standing
+        }
+        let standing = try await source.standing(username: username)
+        standings.withLock { entries in
+            if entries.count > 100_000 { entries.removeAll() }
+            entries[username] = (standing, now)
+        }
+        return standing
+    }
+
+    /// The subscriber's standing if their subscription allows access; otherwise a
+    /// refusal naming the date it ended.
+    public func admit(username: String) async throws -> Standing {
+        let now = now()
+        guard let standing = try await standing(username: username) else {
+            throw LimitRefusal(reason: .noSubscription, message: "\(username) has no subscription", retryAfter: nil)
+        }
+        let today = calendar.day(of: now)
+        let status = standing.subscription.status(on: today, graceDays: graceDays, calendar: calendar)
+        guard Subscription.allowsAccess(status) else {
+            throw LimitRefusal(reason: .noSubscription, message: "subscription for \(username) expired on \(standing.subscription.periodEnd)", retryAfter: nil)
+        }
+        return standing
+    }
+
+    /// Takes a request from the rate bucket (a minute's worth of burst).
+    public func admitRequest(_ standing: Standing) throws(LimitRefusal) {
+        let now = now()
+        let plan = standing.plan
+        let wait: TimeInterval? = users.withLock { users in
+            var state = users[standing.userID] ?? UserState()
+            if state.bucket == nil || state.bucket!.capacity != Double(plan.requestsPerMinute) {
+                state.bucket = TokenBucket(capacity: Double(plan.requestsPerMinute), refillPerSecond: Double(plan.requestsPerMinute) / 60, now: now)
+            }
+            let wait = state.bucket!.take(now: now)
+            users[standing.userID] = state
+            return wait
+        }
+        if let wait {
+            throw LimitRefusal(reason: .requestRate, message: "request rate limit of \(plan.requestsPerMinute) per minute exceeded", retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+    }
+
+    /// Counts a manifest pull against the window; returns the pulls left.
+    public func admitManifestPull(_ standing: Standing) throws(LimitRefusal) -> Int {
+        let now = now()
+        let plan = standing.plan
+        let (wait, remaining): (TimeInterval?, Int) = users.withLock { users in
+            var state = users[standing.userID] ?? UserState()
+            if state.manifestWindow == nil || state.manifestWindow!.limit != plan.manifestPullsPerWindow {
+                state.manifestWindow = WindowCounter(limit: plan.manifestPullsPerWindow, length: TimeInterval(plan.manifestWindowSeconds))
+            }
+            let wait = state.manifestWindow!.record(now: now)
+            let remaining = state.manifestWindow!.remaining(now: now)
+            users[standing.userID] = state
+            return (wait, remaining)
+        }
+        if let wait {
+            throw LimitRefusal(
+                reason: .manifestPulls,
+                message: "manifest pull limit of \(plan.manifestPullsPerWindow) per \(Self.duration(plan.manifestWindowSeconds)) reached",
+                retryAfter: max(1, Int(wait.rounded(.up)))
+            )
+        }
+        return remaining
+    }
+
+    /// Starts a blob download: refused when the monthly quota is used up or too many
+    /// downloads already run. Call `endDownload` when it finishes, however it finishes.
+    public func beginDownload(_ standing: Standing) async throws {
+        let used = try await quotaUsed(standing)
+        let today = calendar.day(of: now())
+        if used >= standing.plan.monthlyQuotaBytes {
+            let reset = standing.subscription.quotaResetDay(on: today, calendar: calendar)
+            throw LimitRefusal(
+                reason: .quota,
+                message: "monthly transfer quota of \(Self.bytes(standing.plan.monthlyQuotaBytes)) used up; it resets on \(reset)",
+                retryAfter: max(1, Int(calendar.start(of: reset).timeIntervalSince(now())))
+            )
+        }
+        let admitted = users.withLock { users in
+            var state = users[standing.userID] ?? UserState()
+            guard state.downloads < standing.plan.maxConcurrentDownloads else { return false }
+            state.downloads += 1
+            users[standing.userID] = state
+            return true
+        }
+        guard admitted else {
+            throw LimitRefusal(reason: .concurrency, message: "at most \(standing.plan.maxConcurrentDownloads) downloads at once on this plan", retryAfter: 1)
+        }
+    }
+
+    /// Ends a download started with `beginDownload`.
+    public func endDownload(userID: Int64) {
+        users.withLock { users in users[userID]?.downloads -= 1 }
+    }
+
+    /// Adds bytes just sent to the user's quota usage.
+    public func addServed(userID: Int64, bytes: Int) {
+        users.withLock { users in users[userID]?.quotaBytes += Int64(bytes) }
+    }
+
+    /// Bytes used in the quota window containing today.
+    public func quotaUsed(_ standing: Standing) async throws -> Int64 {
+        let now = now()
+        let windowStart = standing.subscription.quotaWindowStart(on: calendar.day(of: now), calendar: calendar)
+        let cached: Int64? = users.withLock { users in
+            guard let state = users[standing.userID], state.quotaWindowStart == windowStart,
+                  let loaded = state.quotaLoaded, now.timeIntervalSince(loaded) < quotaReload
+            else { return nil }
+            return state.quotaBytes
+        }
+        if let cached { return cached }
+        let flushed = try await source.bytesServed(userID: standing.userID, from: windowStart, to: calendar.adding(months: 1, to: windowStart, anchorDay: standing.subscription.anchorDay))
+        let total = flushed + meter.unflushedBytes(userID: standing.userID, from: windowStart)
+        users.withLock { users in
+            var state = users[standing.userID] ?? UserState()
+            state.quotaWindowStart = windowStart
+            state.quotaBytes = total
+            state.quotaLoaded = now
+            users[standing.userID] = state
+        }
+        return total
+    }
+
+    /// The manifest pulls left in the current window (for `/account/usage`).
+    public func manifestPullsRemaining(_ standing: Standing) -> Int {
+        users.withLock { users in
+            var window = users[standing.userID]?.manifestWindow ?? WindowCounter(limit: standing.plan.manifestPullsPerWindow, length: TimeInterval(standing.plan.manifestWindowSeconds))
+            return window.remaining(now: now())
+        }
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+
+    static func bytes(_ count: Int64) -> String {
+        UsageReport.bytes(count)
+    }
+}

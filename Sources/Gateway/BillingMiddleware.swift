@@ -1,0 +1,99 @@
+import Billing
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OCI
+
+/// Applies a subscriber's plan to every `/v2` request (after `RegistryAuthMiddleware`
+/// has named the user): an expired subscription is refused, the request rate and the
+/// manifest-pull window are enforced with Docker-Hub-style `ratelimit-*` headers, new
+/// blob downloads are refused over quota or over the concurrency cap, and every byte
+/// actually written is metered as it goes out.
+public struct BillingMiddleware: RouterMiddleware {
+    public typealias Context = FerryRequestContext
+    let billing: GatewayBilling
+
+    /// Creates the middleware.
+    public init(billing: GatewayBilling) {
+        self.billing = billing
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path == "/v2" || path.hasPrefix("/v2/"), let username = context.record.user else {
+            return try await next(request, context)
+        }
+        let limits = billing.limits
+        let standing: Standing
+        do {
+            standing = try await limits.admit(username: username)
+            try limits.admitRequest(standing)
+        } catch let refusal as LimitRefusal {
+            throw refusal
+        }
+        let route = (try? RegistryRoute.parse(path: path)) ?? nil
+        var kind = UsageMeter.RequestKind.other
+        var rateLimitHeaders: HTTPFields = [:]
+        var downloading = false
+        switch route {
+        case .manifest:
+            kind = .manifest
+            let remaining = request.method == .get ? try limits.admitManifestPull(standing) : limits.manifestPullsRemaining(standing)
+            rateLimitHeaders[.rateLimitLimit] = "\(standing.plan.manifestPullsPerWindow);w=\(standing.plan.manifestWindowSeconds)"
+            rateLimitHeaders[.rateLimitRemaining] = "\(remaining)"
+        case .blob where request.method == .get:
+            kind = .blob
+            try await limits.beginDownload(standing)
+            downloading = true
+        default:
+            break
+        }
+        if let address = context.clientAddress { billing.meter.recordAddress(userID: standing.userID, address: address) }
+
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            if downloading { limits.endDownload(userID: standing.userID) }
+            throw error
+        }
+        response.headers.append(contentsOf: rateLimitHeaders)
+        let record = context.record
+        let meter = billing.meter
+        let userID = standing.userID
+        let upstream = record.upstream ?? "-"
+        let repository = record.repository ?? "-"
+        meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: response.status.code < 400 ? kind : .other)
+        let fromCache = record.source == "hit"
+        let endsDownload = downloading
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { if endsDownload { limits.endDownload(userID: userID) } }
+            try await body.write(MeteringWriter(parent: writer) { bytes in
+                meter.recordBytes(userID: userID, upstream: upstream, repository: repository, bytes: bytes, fromCache: fromCache)
+                limits.addServed(userID: userID, bytes: bytes)
+            })
+        }
+        return response
+    }
+}
+
+/// A body writer that reports every chunk once it has been handed to the connection.
+struct MeteringWriter: ResponseBodyWriter {
+    var parent: any ResponseBodyWriter
+    let sent: @Sendable (Int) -> Void
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await parent.write(buffer)
+        sent(buffer.readableBytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await parent.finish(trailingHeaders)
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit = Self("ratelimit-limit")!
+    static let rateLimitRemaining = Self("ratelimit-remaining")!
+}
