@@ -135,13 +135,19 @@ public final class UsageMeter: Sendable {
                 try? await flush()
             }
         }
-        for attempt in 1...5 {
-            do {
-                try await flush()
-                return
-            } catch {
-                logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+        // The last flush must run even when shutdown has cancelled this task (a
+        // cancelled task's queries fail at once), so it runs in a task of its own, which
+        // does not inherit the cancellation, and is awaited to the end.
+        await Task {
+            for attempt in 1...5 {
+                do {
+                    try await flush()
+                    return
+                } catch {
+                    logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(200 * attempt))
+                }
             }
-        }
+        }.value
     }
 }

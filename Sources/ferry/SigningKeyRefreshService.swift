@@ -12,7 +12,8 @@ struct SigningKeyRefreshService: Service {
 
     func run() async throws {
         let initial = Set(try await repository.allKeys().map(\.keyID))
-        try await cancelWhenGracefulShutdown {
+        // Shutting down cancels the loop; that is a normal end, not an error.
+        try? await cancelWhenGracefulShutdown {
             var known = initial
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(30))

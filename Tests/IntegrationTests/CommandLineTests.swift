@@ -92,4 +92,62 @@ struct CommandLineTests {
         #expect(result.error.contains("unreachable"), "\(result.error)")
         #expect(ContinuousClock.now - started < .seconds(30))
     }
+
+    @Test func plansSubscriptionsPaymentsAndReports() async throws {
+        let environment = try TestEnvironment.require()
+        let database = try await environment.makeDatabase()
+        #expect(try await ferry(["migrate"], database: database).succeeded)
+        #expect(try await ferry(["user", "add", "alice", "--password-stdin"], database: database, input: "correct-horse-9").succeeded)
+
+        let plans = try await ferry(["plan", "list", "--json"], database: database)
+        #expect((try JSONSerialization.jsonObject(with: Data(plans.output.utf8)) as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["basic", "pro"])
+        #expect(try await ferry(["plan", "add", "team", "--price", "9.90", "--currency", "usd", "--quota", "200GiB", "--manifest-pulls", "500/6h", "--concurrency", "8"], database: database).succeeded)
+        let duplicate = try await ferry(["plan", "add", "team", "--price", "1", "--quota", "1GiB"], database: database)
+        #expect(duplicate.status != 0 && duplicate.error.contains("already exists"))
+        #expect(try await ferry(["plan", "edit", "team", "--rpm", "1200"], database: database).succeeded)
+        let team = try await ferry(["plan", "list", "--json"], database: database)
+        let teamPlan = (try JSONSerialization.jsonObject(with: Data(team.output.utf8)) as? [[String: Any]])?.first { $0["name"] as? String == "team" }
+        #expect(teamPlan?["priceMinor"] as? Int == 990 && teamPlan?["currency"] as? String == "USD" && teamPlan?["requestsPerMinute"] as? Int == 1200)
+        #expect(try await ferry(["plan", "add", "bad", "--price", "x", "--quota", "1GiB"], database: database).error.contains("--price"))
+
+        let noSubscription = try await ferry(["payment", "record", "alice", "3.00", "--ref", "order-1"], database: database)
+        #expect(noSubscription.status != 0 && noSubscription.error.contains("--plan"))
+        let paid = try await ferry(["payment", "record", "alice", "3.00", "--ref", "order-1", "--plan", "basic"], database: database)
+        #expect(paid.succeeded, "\(paid.error)")
+        let again = try await ferry(["payment", "record", "alice", "3.00", "--ref", "order-1"], database: database)
+        #expect(again.output.contains("already recorded"))
+        let shown = try await ferry(["subscription", "show", "alice", "--json"], database: database)
+        let subscription = try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
+        #expect(subscription?["status"] as? String == "active" && subscription?["plan"] as? String == "basic")
+        #expect(try await ferry(["subscription", "renew", "alice", "--months", "2"], database: database).succeeded)
+        #expect(try await ferry(["subscription", "cancel", "alice"], database: database).output.contains("keeps access until"))
+        #expect(try await ferry(["subscription", "cancel", "alice"], database: database).error.contains("already cancelled"))
+        #expect(try await ferry(["subscription", "start", "nobody", "--plan", "basic"], database: database).error.contains("no such user"))
+        #expect(try await ferry(["subscription", "start", "alice", "--plan", "gold"], database: database).error.contains("no such plan"))
+
+        let month = String(ISO8601DateFormatter().string(from: Date()).prefix(7))
+        _ = try await ProcessRunner.run("/usr/bin/psql", [database, "-qc", """
+            INSERT INTO usage_daily VALUES (CURRENT_DATE, (SELECT id FROM users WHERE username = 'alice'), 'docker.io', 'library/nginx', 10, 4, 6, 1048576, 524288);
+            INSERT INTO usage_client_addresses VALUES (CURRENT_DATE, (SELECT id FROM users WHERE username = 'alice'), '10.0.0.1'),
+                (CURRENT_DATE, (SELECT id FROM users WHERE username = 'alice'), '10.0.0.2');
+            INSERT INTO upstream_daily VALUES (CURRENT_DATE, 'docker.io', 524288);
+            """])
+        let json = try await ferry(["usage", "report", "--month", month, "--format", "json"], database: database)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let line = try #require((report["users"] as? [[String: Any]])?.first)
+        #expect(line["username"] as? String == "alice")
+        #expect(line["bytesServed"] as? Int == 1_048_576)
+        #expect(line["cacheHitRatio"] as? Double == 0.5)
+        #expect(line["peakClientAddresses"] as? Int == 2)
+        #expect(line["paidMinor"] as? Int == 300 && line["dueMinor"] as? Int == 300)
+        #expect((report["totals"] as? [String: Any])?["bytesSaved"] as? Int == 524_288)
+        let csv = try await ferry(["usage", "report", "--month", month, "--format", "csv"], database: database)
+        #expect(csv.output.split(separator: "\n").count == 2)
+        let table = try await ferry(["usage", "report", "--month", month, "--user", "alice"], database: database)
+        #expect(table.output.contains("alice") && table.output.contains("revenue 3.00 CNY"))
+        let top = try await ferry(["usage", "top", "--month", month, "--by", "repo"], database: database)
+        #expect(top.output.contains("docker.io/library/nginx"))
+        #expect(try await ferry(["usage", "report", "--month", "11-2026"], database: database).error.contains("--month"))
+        #expect(try await ferry(["usage", "report", "--month", month, "--user", "nobody"], database: database).error.contains("no such user"))
+    }
 }
