@@ -91,14 +91,4 @@ public struct BillingService: Sendable {
         guard (1...2).contains(fraction.count), fraction.allSatisfy(\.isNumber), let value = Int64(fraction) else { return nil }
         return major * 100 + (fraction.count == 1 ? value * 10 : value)
     }
-
-    /// Parses `50GiB`, `500MB`, `1TiB`, `1024` (bytes).
-    public static func byteCount(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
-        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
-            return Int64(value * Double(multiplier))
-        }
-        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
-    }
 }

@@ -20,9 +20,11 @@ public struct BlobBody: AsyncSequence, Sendable {
     let start: Int64
     /// Last byte to send (inclusive); nil means to the end of the blob.
     let end: Int64?
+    /// Protects the blob from eviction while this body exists.
+    let lease: ReadLease?
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(source: source, offset: start, end: end)
+        AsyncIterator(source: source, offset: start, end: end, lease: lease)
     }
 
     /// Reads the next chunk, waiting for a download to make more bytes visible.
@@ -30,7 +32,7 @@ public struct BlobBody: AsyncSequence, Sendable {
         let source: Source
         var offset: Int64
         let end: Int64?
-
+        let lease: ReadLease?
         let scratch = ReadBuffer()
 
         public mutating func next() async throws -> ByteBuffer? {

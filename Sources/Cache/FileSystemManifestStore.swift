@@ -12,6 +12,13 @@ public struct StoredManifest: Sendable, Equatable {
     public let mediaType: String
     public let digest: Digest
     public let bytes: [UInt8]
+
+    /// Creates a manifest value; `digest` must be the digest of `bytes`.
+    public init(mediaType: String, digest: Digest, bytes: [UInt8]) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.bytes = bytes
+    }
 }
 
 /// What a tag pointed to when Ferry last asked the upstream.
@@ -20,6 +27,13 @@ public struct TagRecord: Sendable, Codable, Equatable {
     public var mediaType: String
     /// When the upstream last confirmed this digest for the tag.
     public var validatedAt: Date
+
+    /// Creates a record.
+    public init(digest: Digest, mediaType: String, validatedAt: Date) {
+        self.digest = digest
+        self.mediaType = mediaType
+        self.validatedAt = validatedAt
+    }
 }
 
 /// Manifests by digest (immutable, kept for good) and tag records per upstream and
@@ -95,7 +109,7 @@ public final class FileSystemManifestStore: Sendable {
         rememberTag(record, key: tagKey(tag, repository: repository, upstream: upstream))
     }
 
-    /// Forgets a tag the upstream no longer has.
+    /// Forgets a tag the upstream no longer has (or that the operator purged).
     public func removeTag(_ tag: String, repository: RepositoryName, upstream: String) {
         unlink(tagPath(tag, repository: repository, upstream: upstream))
         _ = memory.withLock { $0.tags.removeValue(forKey: tagKey(tag, repository: repository, upstream: upstream)) }
@@ -103,7 +117,8 @@ public final class FileSystemManifestStore: Sendable {
 
     // MARK: - Paths and files
 
-    func manifestPath(_ digest: Digest) -> String {
+    /// Where a manifest lives on disk.
+    public func manifestPath(_ digest: Digest) -> String {
         "\(root)/manifests/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
     }
 

@@ -26,6 +26,8 @@ public final class PullThroughBlobCache: Sendable {
     private let logger: Logger
     /// Told how many bytes each successful download fetched from which upstream.
     private let fetched: @Sendable (_ upstream: String, _ bytes: Int64) -> Void
+    /// Keeps the cache within its budget; nil means no budget.
+    public let evictor: CacheEvictor?
 
     private struct FillJob: Sendable {
         let fill: BlobFill
@@ -34,9 +36,15 @@ public final class PullThroughBlobCache: Sendable {
     }
 
     /// Creates a cache over `store`; downloads start only while `run()` runs.
-    public init(store: FileSystemBlobStore, logger: Logger, fetched: @escaping @Sendable (_ upstream: String, _ bytes: Int64) -> Void = { _, _ in }) {
+    public init(
+        store: FileSystemBlobStore,
+        logger: Logger,
+        evictor: CacheEvictor? = nil,
+        fetched: @escaping @Sendable (_ upstream: String, _ bytes: Int64) -> Void = { _, _ in }
+    ) {
         self.store = store
         self.logger = logger
+        self.evictor = evictor
         self.fetched = fetched
         (jobs, jobSink) = AsyncStream.makeStream(of: FillJob.self)
     }
@@ -86,7 +94,7 @@ public final class PullThroughBlobCache: Sendable {
                 }
                 span = resolved
             }
-            let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound)
+            let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: nil)
             return BlobResponse(digest: digest, size: expectedSize, range: span, source: started ? .miss : .coalesced, body: body)
         }
     }
@@ -119,7 +127,7 @@ public final class PullThroughBlobCache: Sendable {
             }
             span = resolved
         }
-        let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound)
+        let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: evictor?.inventory.lease(digest))
         return BlobResponse(digest: digest, size: size, range: span, source: .hit, body: body)
     }
 
@@ -186,6 +194,10 @@ public final class PullThroughBlobCache: Sendable {
             fills.withLock { $0[fill.digest] = nil }
             fill.progress.update(.committed(size: size))
             fetched(upstreamName, size)
+            if let evictor {
+                evictor.inventory.committed(fill.digest, size: size)
+                evictor.evict()
+            }
             logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
         } catch {
             store.discard(temporaryPath: fill.temporaryPath)

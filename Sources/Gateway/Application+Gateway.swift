@@ -33,6 +33,9 @@ public func buildApplication(
     }
     controller.addRoutes(to: router)
     var services: [any Service] = [BlobDownloadService(cache: controller.blobs)]
+    if let evictor = controller.blobs.evictor {
+        services.append(CacheEvictionService(evictor: evictor))
+    }
     if case .subscribers(let auth) = access, let billing = auth.billing {
         services.append(UsageFlushService(meter: billing.meter, interval: billing.flushInterval))
     }

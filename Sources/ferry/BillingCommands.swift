@@ -38,7 +38,7 @@ struct PlanOptions: ParsableArguments {
         }
         if let currency { plan.currency = currency.uppercased() }
         if let quota {
-            guard let bytes = BillingService.byteCount(quota) else { throw ValidationError("--quota: \"\(quota)\" is not a size like 50GiB") }
+            guard let bytes = ConfigValues.parseByteCount(quota) else { throw ValidationError("--quota: \"\(quota)\" is not a size like 50GiB") }
             plan.monthlyQuotaBytes = bytes
         }
         if let rpm { plan.requestsPerMinute = rpm }

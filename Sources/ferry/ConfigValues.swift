@@ -83,6 +83,19 @@ struct ConfigValues {
         return .seconds(count * multiplier)
     }
 
+    /// Parses `50GiB`, `500MB`, `1TiB`, `1024` (bytes).
+    static func parseByteCount(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [
+            ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
+            ("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1),
+        ]
+        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
+            return Int64(value * Double(multiplier))
+        }
+        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     func url(_ key: String, default defaultValue: String? = nil) throws(ConfigurationError) -> URL? {
         guard let text = string(key) ?? defaultValue else { return nil }
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Cache
 import Configuration
 import Foundation
@@ -27,6 +30,10 @@ struct FerryConfiguration: Sendable {
     var graceDays: Int
     var usageFlushInterval: Duration
     var dataDirectory: String
+    /// The blob cache's size budget, as configured (`50GiB` or `80%` of the disk).
+    var cacheBudget: CacheBudget?
+    /// Eviction goes down to this fraction of the budget.
+    var cacheLowWater: Double
     var domain: String?
     var tagRevalidation: Duration
     var connectTimeout: Duration
@@ -80,6 +87,18 @@ struct FerryConfiguration: Sendable {
             throw ConfigurationError("token.lifetime: must be between 1m and 1d")
         }
 
+        var cacheBudget: CacheBudget?
+        if let text = values.string("cache.max-size") {
+            if text.hasSuffix("%"), let percent = Double(text.dropLast()), percent > 0, percent <= 100 {
+                cacheBudget = .percentOfDisk(percent)
+            } else if let bytes = ConfigValues.parseByteCount(text), bytes > 0 {
+                cacheBudget = .bytes(bytes)
+            } else {
+                throw ConfigurationError("cache.max-size: \"\(text)\" is not a size like 50GiB or a share of the disk like 80%")
+            }
+        }
+        let lowWater = try values.int("cache.low-water", default: 90, range: 10...99)
+
         let zoneName = values.string("billing.time-zone", default: "UTC")
         guard let timeZone = TimeZone(identifier: zoneName) else {
             throw ConfigurationError("billing.time-zone: \"\(zoneName)\" is not a time zone (e.g. UTC, Asia/Shanghai)")
@@ -106,6 +125,8 @@ struct FerryConfiguration: Sendable {
             graceDays: try values.int("billing.grace-days", default: 3, range: 0...60),
             usageFlushInterval: flushInterval,
             dataDirectory: dataDirectory,
+            cacheBudget: cacheBudget,
+            cacheLowWater: Double(lowWater) / 100,
             domain: domain,
             tagRevalidation: try values.duration("cache.tag-revalidation", default: .seconds(300)),
             connectTimeout: try values.duration("upstream-timeout.connect", default: .seconds(10)),
@@ -192,6 +213,7 @@ struct FerryConfiguration: Sendable {
             "mirror-domain": "\(gateway.mirrorDomain ?? "-")",
             "billing": "\(billingEnabled ? "on, \(billingTimeZone.identifier), \(graceDays) grace days, flush every \(usageFlushInterval)" : "off")",
             "data-dir": "\(dataDirectory)",
+            "cache-budget": "\(cacheBudget.map { "\($0)" } ?? "unlimited")",
             "tag-revalidation": "\(tagRevalidation)",
             "timeouts": "connect \(connectTimeout), response \(responseTimeout), read \(readTimeout)",
             "default-upstream": "\(defaultUpstream)",
@@ -204,6 +226,30 @@ struct FerryConfiguration: Sendable {
                 "hosts": "\(upstream.hosts.joined(separator: ","))",
                 "credentials": "\(upstream.credentials?.description ?? "anonymous")",
             ])
+        }
+    }
+}
+
+/// How large the blob cache may grow.
+enum CacheBudget: Sendable, CustomStringConvertible {
+    case bytes(Int64)
+    case percentOfDisk(Double)
+
+    /// The budget in bytes for a cache in `directory`.
+    func bytes(for directory: String) throws(ConfigurationError) -> Int64 {
+        switch self {
+        case .bytes(let bytes): return bytes
+        case .percentOfDisk(let percent):
+            var info = statvfs()
+            guard statvfs(directory, &info) == 0 else { throw ConfigurationError("cache.max-size: cannot read the size of the disk holding \(directory)") }
+            return Int64(Double(UInt64(info.f_blocks) * UInt64(info.f_frsize)) * percent / 100)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .bytes(let bytes): "\(bytes) bytes"
+        case .percentOfDisk(let percent): "\(percent)% of the disk"
         }
     }
 }

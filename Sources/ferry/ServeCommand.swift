@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ConfigurationError("data-dir \(configuration.dataDirectory): \(error)")
         }
 
+        let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger)
+
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: .init(
@@ -62,13 +64,13 @@ struct ServeCommand: AsyncParsableCommand {
             switch configuration.accessMode {
             case .open:
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
-                let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger))
+                let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
                 try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, logger: logger).runService()
             case .subscribers:
                 try await withDatabase(configuration.database!, logger: logger) { client in
                     let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
                     let meter = auth.gateway.billing?.meter
-                    let blobs = PullThroughBlobCache(store: blobStore, logger: logger) { upstream, bytes in
+                    let blobs = PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor) { upstream, bytes in
                         meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes)
                     }
                     let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
@@ -82,6 +84,16 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try await httpClient.shutdown()
+    }
+
+    /// The evictor for a configured cache budget, with the inventory loaded from disk.
+    static func makeEvictor(_ configuration: FerryConfiguration, store: FileSystemBlobStore, logger: Logger) throws -> CacheEvictor? {
+        guard let budget = configuration.cacheBudget else { return nil }
+        let inventory = BlobInventory(store: store)
+        try inventory.load()
+        let evictor = CacheEvictor(inventory: inventory, budget: try budget.bytes(for: configuration.dataDirectory), lowWaterFraction: configuration.cacheLowWater, logger: logger)
+        logger.info("cache budget", metadata: ["budget": "\(evictor.budget)", "low-water": "\(evictor.lowWater)", "cached": "\(inventory.totalBytes)", "blobs": "\(inventory.count)"])
+        return evictor
     }
 
     /// Migrates the database, loads (or creates) the signing keys and wires the auth parts.

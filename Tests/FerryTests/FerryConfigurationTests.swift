@@ -126,6 +126,14 @@ import Testing
         #expect(await loadError(environment: ["FERRY_TOKEN_KEY_FILE": "/k.pem"])?.hasPrefix("token.certificate-file") == true)
     }
 
+    @Test func sizes() {
+        #expect(ConfigValues.parseByteCount("50GiB") == 50 << 30)
+        #expect(ConfigValues.parseByteCount("1.5MiB") == 1_572_864)
+        #expect(ConfigValues.parseByteCount("500MB") == 500_000_000)
+        #expect(ConfigValues.parseByteCount("1024") == 1024)
+        #expect(ConfigValues.parseByteCount("lots") == nil)
+    }
+
     @Test func durations() {
         #expect(ConfigValues.parseDuration("90") == .seconds(90))
         #expect(ConfigValues.parseDuration("5m") == .seconds(300))

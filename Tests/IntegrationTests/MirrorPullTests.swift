@@ -208,4 +208,35 @@ struct MirrorPullTests {
             #expect(!files.contains { $0.contains("passwd") || $0.contains("..") })
         }
     }
+
+    @Test func diskUseStaysUnderTheBudgetAndEvictedImagesStillPull() async throws {
+        let environment = try TestEnvironment.require()
+        let proxy = UpstreamProxy(target: environment.upstream)
+        let budget: Int64 = 2 << 20
+        try await proxy.run { proxyPort in
+            try await withFerry(
+                upstreams: [testUpstream(id: "local", registry: "registry.test", url: "http://127.0.0.1:\(proxyPort)")],
+                defaultID: "local",
+                cacheBudget: budget
+            ) { ferry in
+                let evictor = try #require(ferry.evictor)
+                for image in ["small:v1", "multi:v1", "small-docker:v1", "small:v2"] {
+                    let result = try await ProcessRunner.skopeoPull("\(ferry.address)/ferry/\(image)", to: temporaryDirectory("budget"), all: true)
+                    #expect(result.succeeded, "\(image): \(result.error)")
+                    #expect(evictor.inventory.totalBytes <= budget, "\(image): cache at \(evictor.inventory.totalBytes) bytes")
+                    let onDisk = try FileManager.default.subpathsOfDirectory(atPath: ferry.dataDirectory + "/blobs").reduce(Int64(0)) { total, path in
+                        let attributes = try? FileManager.default.attributesOfItem(atPath: ferry.dataDirectory + "/blobs/" + path)
+                        return total + ((attributes?[.type] as? FileAttributeType) == .typeRegular ? (attributes?[.size] as? NSNumber)?.int64Value ?? 0 : 0)
+                    }
+                    #expect(onDisk <= budget, "\(image): \(onDisk) bytes of blobs on disk")
+                }
+                // Everything evicted: the image still pulls, its blobs fetched again.
+                evictor.evict(to: 0)
+                proxy.resetRequests()
+                let again = try await ProcessRunner.skopeoPull("\(ferry.address)/ferry/small:v1", to: temporaryDirectory("evicted"))
+                #expect(again.succeeded, "\(again.error)")
+                #expect(proxy.allBlobGets == 3)
+            }
+        }
+    }
 }

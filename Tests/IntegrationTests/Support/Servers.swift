@@ -69,6 +69,7 @@ func reserveFreePort() -> Int {
 struct FerryInstance: Sendable {
     let port: Int
     let dataDirectory: String
+    var evictor: CacheEvictor? = nil
     var address: String { "127.0.0.1:\(port)" }
     var url: String { "http://127.0.0.1:\(port)" }
 }
@@ -79,6 +80,7 @@ func withFerry<T: Sendable>(
     defaultID: String,
     revalidation: TimeInterval = 300,
     dataDirectory: String = NSTemporaryDirectory() + "ferry-it-\(UUID().uuidString)",
+    cacheBudget: Int64? = nil,
     _ body: (FerryInstance) async throws -> T
 ) async throws -> T {
     let client = HTTPClient(
@@ -86,12 +88,18 @@ func withFerry<T: Sendable>(
         configuration: .init(redirectConfiguration: .follow(max: 5, allowCycles: false), timeout: .init(connect: .seconds(2), read: .seconds(30)))
     )
     do {
+        let store = try FileSystemBlobStore(root: dataDirectory)
+        let evictor = try cacheBudget.map { budget in
+            let inventory = BlobInventory(store: store)
+            try inventory.load()
+            return CacheEvictor(inventory: inventory, budget: budget, lowWaterFraction: 0.9, logger: quietLogger)
+        }
         let result = try await withServer({ onRunning in
             let resolved = upstreams.map { RegistryUpstream(configuration: $0, client: client, responseTimeout: .seconds(5), logger: quietLogger) as any Upstream }
             let controller = RegistryController(
                 directory: try! UpstreamDirectory(upstreams: resolved, defaultID: defaultID),
                 manifests: PullThroughManifestCache(store: try! FileSystemManifestStore(root: dataDirectory), revalidationInterval: revalidation, logger: quietLogger),
-                blobs: PullThroughBlobCache(store: try! FileSystemBlobStore(root: dataDirectory), logger: quietLogger)
+                blobs: PullThroughBlobCache(store: store, logger: quietLogger, evictor: evictor)
             )
             return buildApplication(
                 configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://127.0.0.1")!),
@@ -101,7 +109,7 @@ func withFerry<T: Sendable>(
                 onServerRunning: onRunning
             )
         }) { port in
-            try await body(FerryInstance(port: port, dataDirectory: dataDirectory))
+            try await body(FerryInstance(port: port, dataDirectory: dataDirectory, evictor: evictor))
         }
         try await client.shutdown()
         return result
