@@ -16,6 +16,8 @@ public struct RegistryUpstream: Upstream {
     /// How long to wait for a response head; body reads are bounded by the client's read timeout.
     let responseTimeout: TimeAmount
     let logger: Logger
+    /// Told about every request: method, status (nil when no response came) and duration.
+    let observe: @Sendable (_ method: String, _ status: Int?, _ duration: Duration) -> Void
 
     /// Creates an upstream over a shared `HTTPClient` (which the caller shuts down).
     public init(
@@ -23,8 +25,10 @@ public struct RegistryUpstream: Upstream {
         client: HTTPClient,
         responseTimeout: Duration,
         logger: Logger,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init,
+        observe: @escaping @Sendable (_ method: String, _ status: Int?, _ duration: Duration) -> Void = { _, _, _ in }
     ) {
+        self.observe = observe
         self.configuration = configuration
         self.client = client
         self.responseTimeout = .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000 + responseTimeout.components.attoseconds / 1_000_000_000)
@@ -116,9 +120,13 @@ public struct RegistryUpstream: Upstream {
         request.headers.add(name: "User-Agent", value: "ferry")
         if !accept.isEmpty { request.headers.add(name: "Accept", value: accept.joined(separator: ", ")) }
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        let started = ContinuousClock.now
         do {
-            return try await client.execute(request, timeout: responseTimeout, logger: logger)
+            let response = try await client.execute(request, timeout: responseTimeout, logger: logger)
+            observe(method.rawValue, Int(response.status.code), ContinuousClock.now - started)
+            return response
         } catch {
+            observe(method.rawValue, nil, ContinuousClock.now - started)
             logger.warning("upstream request failed", metadata: ["method": "\(method)", "path": "\(path)", "error": "\(error)"])
             throw .unreachable("\(error)")
         }

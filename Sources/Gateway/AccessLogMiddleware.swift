@@ -8,9 +8,12 @@ import Synchronization
 /// path, upstream, repository, status, bytes actually sent, duration, cache source.
 public struct AccessLogMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
+    let metrics: FerryMetrics?
 
-    /// Creates the middleware.
-    public init() {}
+    /// Creates the middleware; with `metrics`, also counts requests and served bytes.
+    public init(metrics: FerryMetrics? = nil) {
+        self.metrics = metrics
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -21,10 +24,16 @@ public struct AccessLogMiddleware: RouterMiddleware {
         let method = request.method.rawValue
         let path = request.uri.path
         let body = response.body
+        let metrics = self.metrics
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             let counter = ByteCounter()
             var outcome = "ok"
             defer {
+                if let metrics {
+                    metrics.request(route: Self.routeName(path), status: Int(status), upstream: record.upstream ?? "-")
+                    if counter.value > 0 { metrics.served(bytes: Int(counter.value), source: record.source ?? "other") }
+                    if record.source == "coalesced" { metrics.coalescedWaiter() }
+                }
                 logger.info("access", metadata: [
                     "method": "\(method)",
                     "user": "\(record.user ?? "-")",
@@ -46,6 +55,25 @@ public struct AccessLogMiddleware: RouterMiddleware {
             }
         }
         return response
+    }
+}
+
+extension AccessLogMiddleware {
+    /// A low-cardinality name for the route of `path`, for metrics.
+    static func routeName(_ path: String) -> String {
+        if path == "/v2" || path == "/v2/" { return "base" }
+        if path.hasPrefix("/v2/") {
+            if path.hasSuffix("/tags/list") { return "tags" }
+            if path.contains("/manifests/") { return "manifest" }
+            if path.contains("/blobs/") { return "blob" }
+            return "other"
+        }
+        switch path {
+        case "/token": return "token"
+        case "/account/usage": return "account"
+        case "/healthz", "/readyz", "/metrics": return String(path.dropFirst())
+        default: return "other"
+        }
     }
 }
 

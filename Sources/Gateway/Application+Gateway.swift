@@ -14,20 +14,22 @@ public func buildApplication(
     configuration: GatewayConfiguration,
     controller: RegistryController,
     access: GatewayAccess,
+    operations: GatewayOperations? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {
     let router = Router(context: FerryRequestContext.self)
-    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: AccessLogMiddleware(metrics: operations?.metrics))
     router.add(middleware: OCIErrorMiddleware())
+    operations?.addRoutes(to: router)
     if case .subscribers(let auth) = access {
         router.add(middleware: RegistryAuthMiddleware(configuration: configuration, auth: auth))
         if let billing = auth.billing {
-            router.add(middleware: BillingMiddleware(billing: billing))
+            router.add(middleware: BillingMiddleware(billing: billing, metrics: operations?.metrics))
             AccountController(auth: auth, billing: billing).addRoutes(to: router)
         }
         let directory = controller.directory
-        TokenController(configuration: configuration, auth: auth) { name in
+        TokenController(configuration: configuration, auth: auth, metrics: operations?.metrics) { name in
             (try? directory.resolve(name: name, host: nil, namespace: nil)) != nil
         }.addRoutes(to: router)
     }

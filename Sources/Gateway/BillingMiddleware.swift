@@ -12,25 +12,31 @@ import OCI
 public struct BillingMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
     let billing: GatewayBilling
+    let metrics: FerryMetrics?
 
     /// Creates the middleware.
-    public init(billing: GatewayBilling) {
+    public init(billing: GatewayBilling, metrics: FerryMetrics? = nil) {
         self.billing = billing
+        self.metrics = metrics
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await enforce(request, context: context, next: next)
+        } catch let refusal as LimitRefusal {
+            if refusal.reason != .noSubscription { metrics?.rateLimited(reason: refusal.reason.rawValue) }
+            throw refusal
+        }
+    }
+
+    private func enforce(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path == "/v2" || path.hasPrefix("/v2/"), let username = context.record.user else {
             return try await next(request, context)
         }
         let limits = billing.limits
-        let standing: Standing
-        do {
-            standing = try await limits.admit(username: username)
-            try limits.admitRequest(standing)
-        } catch let refusal as LimitRefusal {
-            throw refusal
-        }
+        let standing = try await limits.admit(username: username)
+        try limits.admitRequest(standing)
         let route = (try? RegistryRoute.parse(path: path)) ?? nil
         var kind = UsageMeter.RequestKind.other
         var rateLimitHeaders: HTTPFields = [:]

@@ -9,9 +9,9 @@ import OCI
 /// The pull side of the OCI distribution API (`/v2/…`), served through the cache.
 /// Push, delete and upload endpoints answer 405 `UNSUPPORTED`.
 public struct RegistryController: Sendable {
-    let directory: UpstreamDirectory
-    let manifests: PullThroughManifestCache
-    let blobs: PullThroughBlobCache
+    public let directory: UpstreamDirectory
+    public let manifests: PullThroughManifestCache
+    public let blobs: PullThroughBlobCache
 
     /// Creates the controller over the caches and the upstream routing table.
     public init(directory: UpstreamDirectory, manifests: PullThroughManifestCache, blobs: PullThroughBlobCache) {

@@ -14,20 +14,39 @@ import OCI
 public struct TokenController: Sendable {
     let configuration: GatewayConfiguration
     let auth: GatewayAuth
+    let metrics: FerryMetrics?
     /// Whether a repository name routes to a mirrored upstream.
     let isMirrored: @Sendable (String) -> Bool
 
     /// Creates the controller.
-    public init(configuration: GatewayConfiguration, auth: GatewayAuth, isMirrored: @escaping @Sendable (String) -> Bool) {
+    public init(configuration: GatewayConfiguration, auth: GatewayAuth, metrics: FerryMetrics? = nil, isMirrored: @escaping @Sendable (String) -> Bool) {
         self.configuration = configuration
         self.auth = auth
+        self.metrics = metrics
         self.isMirrored = isMirrored
     }
 
     /// Registers `GET /token` and `POST /token`.
     public func addRoutes(to router: Router<FerryRequestContext>) {
-        router.get("/token", use: get)
-        router.post("/token", use: post)
+        router.get("/token") { request, context in try await counted { try await get(request, context: context) } }
+        router.post("/token") { request, context in try await counted { try await post(request, context: context) } }
+    }
+
+    /// Counts issued and refused tokens.
+    private func counted(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            let response = try await body()
+            metrics?.token(issued: true)
+            return response
+        } catch {
+            let reason = switch error {
+            case let error as OCIError: error.code.rawValue.lowercased()
+            case is TooManyRequests: "throttled"
+            default: "other"
+            }
+            metrics?.token(issued: false, reason: reason)
+            throw error
+        }
     }
 
     @Sendable func get(_ request: Request, context: FerryRequestContext) async throws -> Response {

@@ -41,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ConfigurationError("data-dir \(configuration.dataDirectory): \(error)")
         }
 
-        let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger)
+        let metrics = FerryMetrics()
+        let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)
 
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
@@ -52,9 +53,15 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         do {
-            let upstreams: [any Upstream] = configuration.upstreams.map {
-                RegistryUpstream(configuration: $0, client: httpClient, responseTimeout: configuration.responseTimeout, logger: logger)
+            let upstreams: [any Upstream] = configuration.upstreams.map { upstream in
+                RegistryUpstream(
+                    configuration: upstream, client: httpClient, responseTimeout: configuration.responseTimeout, logger: logger,
+                    observe: { method, status, duration in
+                        metrics.upstreamRequest(upstream: upstream.registry, method: method, status: status, duration: duration)
+                    }
+                )
             }
+            let dataDirectory = configuration.dataDirectory
             let directory = try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream)
             let manifests = PullThroughManifestCache(
                 store: manifestStore,
@@ -65,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
             case .open:
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
                 let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
-                try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, logger: logger).runService()
+                let operations = Self.operations(metrics: metrics, blobs: controller.blobs, meter: nil, dataDirectory: dataDirectory) { [] }
+                try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, logger: logger).runService()
             case .subscribers:
                 try await withDatabase(configuration.database!, logger: logger) { client in
                     let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
@@ -74,7 +82,12 @@ struct ServeCommand: AsyncParsableCommand {
                         meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes)
                     }
                     let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
-                    var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), logger: logger)
+                    let operations = Self.operations(metrics: metrics, blobs: blobs, meter: meter, dataDirectory: dataDirectory) {
+                        await Self.databaseProblems(client)
+                    }
+                    var app = buildApplication(
+                        configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations, logger: logger
+                    )
                     if let refresh = auth.refresh { app.addServices(refresh) }
                     try await app.runService()
                 }
@@ -86,12 +99,52 @@ struct ServeCommand: AsyncParsableCommand {
         try await httpClient.shutdown()
     }
 
+    /// Health, readiness and metrics, with gauges refreshed at each scrape.
+    static func operations(
+        metrics: FerryMetrics, blobs: PullThroughBlobCache, meter: UsageMeter?, dataDirectory: String,
+        database: @escaping @Sendable () async -> [String]
+    ) -> GatewayOperations {
+        let refreshed = FerryMetrics(registry: metrics.registry) { metrics in
+            let inventory = blobs.evictor?.inventory
+            metrics.setCache(bytes: inventory?.totalBytes ?? 0, blobs: inventory?.count ?? 0, activeDownloads: blobs.activeDownloads)
+            if let last = meter?.lastFlushTime { metrics.setUsageFlushLag(seconds: Date().timeIntervalSince(last)) }
+        }
+        return GatewayOperations(metrics: refreshed) {
+            var problems = await database()
+            if !GatewayOperations.isWritable(dataDirectory + "/tmp") { problems.append("cache directory \(dataDirectory) is not writable") }
+            return problems
+        }
+    }
+
+    /// Why PostgreSQL is not usable right now (empty when it answers within 2 seconds).
+    static func databaseProblems(_ client: PostgresClient) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    try await client.query("SELECT 1")
+                    return nil
+                } catch {
+                    return "PostgreSQL: \(error)"
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return "PostgreSQL did not answer within 2 seconds"
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first.map { [$0] } ?? []
+        }
+    }
+
     /// The evictor for a configured cache budget, with the inventory loaded from disk.
-    static func makeEvictor(_ configuration: FerryConfiguration, store: FileSystemBlobStore, logger: Logger) throws -> CacheEvictor? {
+    static func makeEvictor(_ configuration: FerryConfiguration, store: FileSystemBlobStore, logger: Logger, metrics: FerryMetrics) throws -> CacheEvictor? {
         guard let budget = configuration.cacheBudget else { return nil }
         let inventory = BlobInventory(store: store)
         try inventory.load()
-        let evictor = CacheEvictor(inventory: inventory, budget: try budget.bytes(for: configuration.dataDirectory), lowWaterFraction: configuration.cacheLowWater, logger: logger)
+        let evictor = CacheEvictor(
+            inventory: inventory, budget: try budget.bytes(for: configuration.dataDirectory), lowWaterFraction: configuration.cacheLowWater, logger: logger
+        ) { bytes in metrics.evicted(bytes: bytes) }
         logger.info("cache budget", metadata: ["budget": "\(evictor.budget)", "low-water": "\(evictor.lowWater)", "cached": "\(inventory.totalBytes)", "blobs": "\(inventory.count)"])
         return evictor
     }
