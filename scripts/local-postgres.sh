@@ -16,8 +16,18 @@ as_owner() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The server must not inherit the caller's file descriptors (a caller waiting for this
+# script's pipes or sockets to close would wait for the server's whole life).
+close_inherited_descriptors() {
+    local fd
+    for fd in $(ls /proc/$$/fd 2>/dev/null); do
+        if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+}
+
 case "$command" in
     start)
+        close_inherited_descriptors
         mkdir -p "$dir"
         dir=$(cd "$dir" && pwd)
         if [[ $(id -u) -eq 0 ]]; then

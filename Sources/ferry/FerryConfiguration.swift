@@ -29,6 +29,8 @@ struct FerryConfiguration: Sendable {
     var billingTimeZone: TimeZone
     var graceDays: Int
     var usageFlushInterval: Duration
+    /// How long in-flight requests may run after SIGTERM.
+    var shutdownGracePeriod: Duration
     var dataDirectory: String
     /// The blob cache's size budget, as configured (`50GiB` or `80%` of the disk).
     var cacheBudget: CacheBudget?
@@ -124,6 +126,7 @@ struct FerryConfiguration: Sendable {
             billingTimeZone: timeZone,
             graceDays: try values.int("billing.grace-days", default: 3, range: 0...60),
             usageFlushInterval: flushInterval,
+            shutdownGracePeriod: try values.duration("shutdown.grace-period", default: .seconds(30)),
             dataDirectory: dataDirectory,
             cacheBudget: cacheBudget,
             cacheLowWater: Double(lowWater) / 100,

@@ -73,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
                 let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
                 let operations = Self.operations(metrics: metrics, blobs: controller.blobs, meter: nil, dataDirectory: dataDirectory) { [] }
-                try await buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, logger: logger).runService()
+                let app = buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, logger: logger)
+                try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
             case .subscribers:
                 try await withDatabase(configuration.database!, logger: logger) { client in
                     let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
@@ -89,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
                         configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations, logger: logger
                     )
                     if let refresh = auth.refresh { app.addServices(refresh) }
-                    try await app.runService()
+                    try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
                 }
             }
         } catch {
@@ -97,6 +98,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try await httpClient.shutdown()
+    }
+
+    /// Runs the application until SIGTERM or SIGINT; then it stops accepting connections,
+    /// lets requests in flight (downloads included) finish for up to `gracePeriod`,
+    /// flushes usage and returns.
+    static func run(_ app: some Service, gracePeriod: Duration, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = gracePeriod
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     /// Health, readiness and metrics, with gauges refreshed at each scrape.

@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Readiness with a PostgreSQL that goes away and comes back, metrics after a pull, and
+/// SIGTERM during a large download, with the real binary and a private cluster.
+@Suite(.enabled(if: TestEnvironment.shouldRun), .serialized)
+struct OperationsTests {
+    static var scripts: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/scripts"
+    }
+
+    func postgres(_ command: String, _ directory: String, port: Int) async throws -> String {
+        let result = try await ProcessRunner.run("/bin/bash", ["\(Self.scripts)/local-postgres.sh", command, directory, String(port)])
+        #expect(result.succeeded, "\(result.error)")
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func status(_ url: String, bearer: String? = nil) async -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
+              let body = try? await response.body.collect(upTo: 1 << 20)
+        else { return (0, "") }
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    func ferry(_ arguments: [String], database: String, input: String? = nil) async throws -> ProcessResult {
+        try await ProcessRunner.run(CrashSafetyTests.binary, arguments, environment: ["FERRY_DATABASE_URL": database], input: input)
+    }
+
+    func serve(database: String, port: Int, upstream: String, extra: [String: String] = [:]) async throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+        process.arguments = ["serve", "--port", String(port), "--data-dir", temporaryDirectory("ops")]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "FERRY_DATABASE_URL": database, "FERRY_UPSTREAMS": "local", "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
+            "FERRY_UPSTREAM_LOCAL_URL": upstream, "FERRY_LOG_LEVEL": "warning",
+        ].merging(extra) { $1 }) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            guard process.isRunning else { throw ServerDidNotStart() }
+            if await status("http://127.0.0.1:\(port)/healthz").0 == 200 { return process }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw ServerDidNotStart()
+    }
+
+    func token(port: Int, scope: String) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/token?service=127.0.0.1:\(port)&scope=\(scope)")
+        request.headers.add(name: "Authorization", value: "Basic " + Data("alice:correct-horse-9".utf8).base64EncodedString())
+        let body = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1 << 20)
+        return try #require((try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["token"] as? String)
+    }
+
+    @Test func readinessFollowsPostgreSQLAndMetricsShowAPull() async throws {
+        let environment = try TestEnvironment.require()
+        let directory = temporaryDirectory("private-postgres")
+        let pgPort = reserveFreePort()
+        let database = try await postgres("start", directory, port: pgPort)
+        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: ["\(Self.scripts)/local-postgres.sh", "stop", directory]).waitUntilExit() }
+        #expect(try await ferry(["migrate"], database: database).succeeded)
+        #expect(try await ferry(["user", "add", "alice", "--password-stdin"], database: database, input: "correct-horse-9").succeeded)
+        #expect(try await ferry(["subscription", "start", "alice", "--plan", "basic"], database: database).succeeded)
+        let port = reserveFreePort()
+        let server = try await serve(database: database, port: port, upstream: environment.upstream.absoluteString)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+
+        let pull = try await ProcessRunner.skopeoPull("127.0.0.1:\(port)/ferry/small:v1", to: temporaryDirectory("ops-pull"), credentials: "alice:correct-horse-9")
+        #expect(pull.succeeded, "\(pull.error)")
+        let (_, metrics) = await status("http://127.0.0.1:\(port)/metrics")
+        for series in [
+            #"ferry_http_requests_total{route="manifest",status="200",upstream="registry.test"}"#,
+            #"ferry_served_bytes_total{source="miss"}"#,
+            #"ferry_upstream_requests_total{upstream="registry.test",method="GET",status="200"}"#,
+            "ferry_upstream_request_duration_seconds",
+            "ferry_tokens_issued_total",
+            "ferry_active_downloads",
+        ] {
+            #expect(metrics.contains(series), "missing \(series)")
+        }
+
+        #expect(await status("http://127.0.0.1:\(port)/readyz").0 == 200)
+        _ = try await postgres("stop", directory, port: pgPort)
+        let (down, reason) = await status("http://127.0.0.1:\(port)/readyz")
+        #expect(down == 503)
+        #expect(reason.contains("PostgreSQL"), "\(reason)")
+        #expect(await status("http://127.0.0.1:\(port)/healthz").0 == 200)
+        _ = try await postgres("start", directory, port: pgPort)
+        var ready = 0
+        for _ in 0..<100 where ready != 200 {
+            ready = await status("http://127.0.0.1:\(port)/readyz").0
+            if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready == 200)
+    }
+
+    @Test func sigtermLetsALargeDownloadFinishAndFlushesItsUsage() async throws {
+        let environment = try TestEnvironment.require()
+        let big = try #require(try environment.layoutLayers("big").first)
+        let database = try await environment.makeDatabase()
+        #expect(try await ferry(["migrate"], database: database).succeeded)
+        #expect(try await ferry(["user", "add", "alice", "--password-stdin"], database: database, input: "correct-horse-9").succeeded)
+        #expect(try await ferry(["subscription", "start", "alice", "--plan", "pro"], database: database).succeeded)
+        let proxy = UpstreamProxy(target: environment.upstream)
+        proxy.throttle(bytesPerSecond: 32 << 20)
+        try await proxy.run { proxyPort in
+            let port = reserveFreePort()
+            let server = try await serve(database: database, port: port, upstream: "http://127.0.0.1:\(proxyPort)", extra: ["FERRY_USAGE_FLUSH_INTERVAL": "5m"])
+            defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/ferry/big/blobs/\(big.digest)")
+            request.headers.add(name: "Authorization", value: "Bearer \(try await token(port: port, scope: "repository:ferry/big:pull"))")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            var received = 0
+            var signalled = false
+            for try await chunk in response.body {
+                received += chunk.readableBytes
+                if !signalled, received >= 8 << 20 {
+                    kill(server.processIdentifier, SIGTERM)
+                    signalled = true
+                }
+            }
+            #expect(signalled)
+            #expect(received == big.size)
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
+            let served = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", "SELECT SUM(bytes_served) FROM usage_daily"])
+            #expect(served.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(big.size))
+        }
+    }
+}
