@@ -22,6 +22,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
         let record = context.record
         let logger = context.logger
         let method = request.method.rawValue
+        let client = context.clientAddress ?? "-"
         let path = request.uri.path
         let body = response.body
         let metrics = self.metrics
@@ -37,6 +38,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
                 logger.info("access", metadata: [
                     "method": "\(method)",
                     "user": "\(record.user ?? "-")",
+                    "client": "\(client)",
                     "path": "\(path)",
                     "upstream": "\(record.upstream ?? "-")",
                     "repo": "\(record.repository ?? "-")",

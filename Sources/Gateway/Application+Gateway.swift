@@ -19,6 +19,9 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {
     let router = Router(context: FerryRequestContext.self)
+    if !configuration.trustedProxies.isEmpty {
+        router.add(middleware: ForwardedHeadersMiddleware(trusted: configuration.trustedProxies))
+    }
     router.add(middleware: AccessLogMiddleware(metrics: operations?.metrics))
     router.add(middleware: OCIErrorMiddleware())
     operations?.addRoutes(to: router)

@@ -7,6 +7,8 @@ import Synchronization
 /// is written. A reference type because Hummingbird passes contexts by value.
 public final class RequestRecord: Sendable {
     private struct Fields {
+        var clientAddress: String?
+        var publicBase: String?
         var user: String?
         var upstream: String?
         var repository: String?
@@ -17,6 +19,18 @@ public final class RequestRecord: Sendable {
 
     /// Creates an empty record.
     public init() {}
+
+    /// The client's address as a trusted proxy reported it.
+    public var clientAddress: String? {
+        get { fields.withLock { $0.clientAddress } }
+        set { fields.withLock { $0.clientAddress = newValue } }
+    }
+
+    /// `scheme://host` the client used, as a trusted proxy reported it.
+    public var publicBase: String? {
+        get { fields.withLock { $0.publicBase } }
+        set { fields.withLock { $0.publicBase = newValue } }
+    }
 
     /// The subscriber the request was authenticated as.
     public var user: String? {
@@ -58,6 +72,7 @@ public struct FerryRequestContext: RequestContext {
         self.record = RequestRecord()
     }
 
-    /// The client's IP address, for throttling and logs.
-    public var clientAddress: String? { remoteAddress?.ipAddress }
+    /// The client's IP address, for throttling, metering and logs: the one a trusted
+    /// proxy reported, else the peer's.
+    public var clientAddress: String? { record.clientAddress ?? remoteAddress?.ipAddress }
 }

@@ -25,9 +25,12 @@ public struct GatewayConfiguration: Sendable {
     public var tokenService: String
     /// Mirror-key host names are `<key>.<mirrorDomain>`; nil disables them.
     public var mirrorDomain: String?
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed.
+    public var trustedProxies: [IPNetwork]
 
     /// Creates a configuration.
-    public init(host: String, port: Int, publicURL: URL, tokenService: String? = nil, mirrorDomain: String? = nil) {
+    public init(host: String, port: Int, publicURL: URL, tokenService: String? = nil, mirrorDomain: String? = nil, trustedProxies: [IPNetwork] = []) {
+        self.trustedProxies = trustedProxies
         self.host = host
         self.port = port
         self.publicURL = publicURL

@@ -36,19 +36,19 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
         // is reported by the registry controller once the caller is known).
         let name = (try? RegistryRoute.parse(path: path))??.name
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
-            return challenge(name, error: nil, message: "authentication required")
+            return challenge(name, error: nil, message: "authentication required", context: context)
         }
         let claims: RegistryClaims
         do {
             claims = try await auth.tokens.verify(String(authorization.dropFirst(7)), now: auth.now())
         } catch {
-            return challenge(name, error: "invalid_token", message: "invalid or expired token (\(error))")
+            return challenge(name, error: "invalid_token", message: "invalid or expired token (\(error))", context: context)
         }
         guard try await auth.activeUsers.isActive(claims.sub) else {
-            return challenge(name, error: "invalid_token", message: "account \(claims.sub) is suspended or deleted")
+            return challenge(name, error: "invalid_token", message: "account \(claims.sub) is suspended or deleted", context: context)
         }
         if let name, !claims.allows("pull", repository: name) {
-            return challenge(name, error: "insufficient_scope", message: "token does not grant pull on \(name)")
+            return challenge(name, error: "insufficient_scope", message: "token does not grant pull on \(name)", context: context)
         }
         context.record.user = claims.sub
         return try await next(request, context)
@@ -65,8 +65,9 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
     }
 
     /// 401 with `WWW-Authenticate: Bearer realm=…,service=…,scope=…[,error=…]`.
-    private func challenge(_ name: String?, error: String?, message: String) -> Response {
-        var parameters = ["realm": configuration.realm, "service": configuration.tokenService]
+    private func challenge(_ name: String?, error: String?, message: String, context: Context) -> Response {
+        let realm = context.record.publicBase.map { "\($0)/token" } ?? configuration.realm
+        var parameters = ["realm": realm, "service": configuration.tokenService]
         if let name { parameters["scope"] = Scope(type: "repository", name: name, actions: ["pull"]).description }
         if let error { parameters["error"] = error }
         var response = OCIErrorMiddleware<Context>.errorResponse(.unauthorized, message: message)

@@ -8,7 +8,7 @@ struct Ferry: AsyncParsableCommand {
         abstract: "Ferry: a multi-tenant pull-through mirror for container images.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UserCommand.self, TokenCommand.self, MirrorKeyCommand.self, KeysCommand.self,
-            PlanCommand.self, SubscriptionCommand.self, PaymentCommand.self, UsageCommand.self, CacheCommand.self, ConfigCheckCommand.self,
+            PlanCommand.self, SubscriptionCommand.self, PaymentCommand.self, UsageCommand.self, CacheCommand.self, ClientConfigCommand.self, ConfigCheckCommand.self,
         ]
     )
 }

@@ -44,6 +44,8 @@ struct FerryConfiguration: Sendable {
     var upstreams: [UpstreamConfiguration]
     var defaultUpstream: String
     var logLevel: Logger.Level
+    /// `text` or `json` log lines.
+    var logFormat: LogFormat
 
     /// Reads and validates the configuration.
     static func load(from values: ConfigValues) throws(ConfigurationError) -> FerryConfiguration {
@@ -60,6 +62,8 @@ struct FerryConfiguration: Sendable {
             throw ConfigurationError("log.level: \"\(levelText)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
         let dataDirectory = values.string("data-dir", default: "./data")
+        let formatText = values.string("log.format", default: "text")
+        guard let logFormat = LogFormat(rawValue: formatText) else { throw ConfigurationError("log.format: \"\(formatText)\" is not text or json") }
 
         let ids = values.list("upstreams") ?? DefaultUpstreams.all.map(\.id)
         guard !ids.isEmpty else { throw ConfigurationError("upstreams: at least one upstream is required") }
@@ -114,7 +118,11 @@ struct FerryConfiguration: Sendable {
             gateway: GatewayConfiguration(
                 host: host, port: port, publicURL: publicURL,
                 tokenService: values.string("token.service"),
-                mirrorDomain: values.string("mirror-domain")
+                mirrorDomain: values.string("mirror-domain"),
+                trustedProxies: try (values.list("trusted-proxies") ?? []).map { text throws(ConfigurationError) in
+                    guard let network = IPNetwork(text) else { throw ConfigurationError("trusted-proxies: \"\(text)\" is not an address or CIDR network") }
+                    return network
+                }
             ),
             accessMode: accessMode,
             database: database,
@@ -137,7 +145,8 @@ struct FerryConfiguration: Sendable {
             readTimeout: try values.duration("upstream-timeout.read", default: .seconds(60)),
             upstreams: upstreams,
             defaultUpstream: defaultUpstream,
-            logLevel: logLevel
+            logLevel: logLevel,
+            logFormat: logFormat
         )
     }
 
@@ -231,6 +240,12 @@ struct FerryConfiguration: Sendable {
             ])
         }
     }
+}
+
+/// How log lines are written.
+enum LogFormat: String, Sendable {
+    case text
+    case json
 }
 
 /// How large the blob cache may grow.

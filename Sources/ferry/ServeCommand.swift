@@ -23,9 +23,16 @@ struct ServeCommand: AsyncParsableCommand {
         Self.boundHeapGrowth()
         let configuration = try FerryConfiguration.load(from: try await options.values())
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
+            switch configuration.logFormat {
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = configuration.logLevel
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = configuration.logLevel
+                return handler
+            }
         }
         let logger = Logger(label: "ferry")
         configuration.log(to: logger)

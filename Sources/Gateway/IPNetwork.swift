@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An IPv4 or IPv6 network in CIDR form (`10.0.0.0/8`, `::1/128`, or a bare address),
+/// for deciding which peers are trusted reverse proxies.
+public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
+    let address: [UInt8]
+    let prefixLength: Int
+
+    /// Parses CIDR notation; nil when malformed.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let address = Self.bytes(of: parts[0]) else { return nil }
+        let maximum = address.count * 8
+        let prefix = parts.count == 2 ? Int(parts[1]) : maximum
+        guard let prefix, (0...maximum).contains(prefix) else { return nil }
+        self.address = address
+        self.prefixLength = prefix
+    }
+
+    /// Whether `text` (an IP address) lies in this network.
+    public func contains(_ text: String) -> Bool {
+        guard let candidate = Self.bytes(of: text), candidate.count == address.count else { return false }
+        var remaining = prefixLength
+        for index in 0..<address.count where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask = UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+            if candidate[index] & mask != address[index] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    public var description: String { "\(address.count == 4 ? address.map(String.init).joined(separator: ".") : "ipv6")/\(prefixLength)" }
+
+    /// The 4 or 16 bytes of an address (an IPv4-mapped IPv6 address counts as IPv4).
+    static func bytes(of text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff { return Array(bytes[12...]) }
+        return bytes
+    }
+}

@@ -1,0 +1,61 @@
+import Accounts
+import Cache
+import FerryTestSupport
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@Suite struct ForwardedHeadersTests {
+    @Test func networksMatchAddresses() throws {
+        let private10 = try #require(IPNetwork("10.0.0.0/8"))
+        #expect(private10.contains("10.1.2.3"))
+        #expect(!private10.contains("11.0.0.1"))
+        #expect(!private10.contains("not an address"))
+        let loopback = try #require(IPNetwork("127.0.0.1"))
+        #expect(loopback.contains("127.0.0.1") && !loopback.contains("127.0.0.2"))
+        #expect(loopback.contains("::ffff:127.0.0.1"))
+        let v6 = try #require(IPNetwork("fd00::/8"))
+        #expect(v6.contains("fd12:3456::1") && !v6.contains("fe80::1") && !v6.contains("10.0.0.1"))
+        #expect(IPNetwork("10.0.0.0/33") == nil)
+        #expect(IPNetwork("example.com") == nil)
+        #expect(try #require(IPNetwork("0.0.0.0/0")).contains("8.8.8.8"))
+    }
+
+    func challengeRealm(trusted: [IPNetwork]) async throws -> String? {
+        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
+        let users = InMemoryUserRepository()
+        let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+        let accounts = AccountService(users: users, hasher: hasher)
+        let tokens = RegistryTokenService(issuer: "ferry", service: "mirror.test", lifetime: 300)
+        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
+        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, logger: logger), accounts: accounts, billing: nil)
+        let root = NSTemporaryDirectory() + "ferry-forwarded-\(UUID().uuidString)"
+        let upstream = InMemoryUpstream(id: "docker", registry: "docker.io")
+        let controller = RegistryController(
+            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
+            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
+            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
+        )
+        let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://internal:5000")!, tokenService: "mirror.test", trustedProxies: trusted)
+        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: logger)
+        return try await app.test(.live) { client in
+            try await client.execute(uri: "/v2/", method: .get, headers: [
+                HTTPField.Name("X-Forwarded-Proto")!: "https", HTTPField.Name("X-Forwarded-Host")!: "mirror.example.com",
+                HTTPField.Name("X-Forwarded-For")!: "203.0.113.9, 127.0.0.1",
+            ]) { response in
+                response.headers[.wwwAuthenticate]
+            }
+        }
+    }
+
+    @Test func trustedProxiesSetThePublicURLOthersAreIgnored() async throws {
+        let trusted = try await challengeRealm(trusted: [IPNetwork("127.0.0.0/8")!])
+        #expect(trusted?.hasPrefix(#"Bearer realm="https://mirror.example.com/token""#) == true, "\(trusted ?? "-")")
+        let untrusted = try await challengeRealm(trusted: [IPNetwork("10.0.0.0/8")!])
+        #expect(untrusted?.hasPrefix(#"Bearer realm="http://internal:5000/token""#) == true, "\(untrusted ?? "-")")
+    }
+}
