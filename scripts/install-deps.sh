@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not downloaded again.
 set -euo pipefail
 
-packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 curl)
+packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 python3-yaml curl)
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk nginx-light)
 
 # The docker CLI (tests run `docker login`, which works client-side with no daemon).

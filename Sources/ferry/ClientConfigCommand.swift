@@ -16,7 +16,7 @@ struct ClientConfigCommand: AsyncParsableCommand {
 
     @Argument(help: "docker, containerd, podman or kubernetes.") var client: Client
     @Option(help: "Subscriber the configuration is for.") var user: String
-    @Option(help: "Ferry's host name (default: the public URL's host).") var domain: String?
+    @Option(help: "Ferry's host[:port] as clients reach it (default: the public URL's).") var endpoint: String?
     @Option(name: .customLong("mirror-key"), help: "Use this mirror key instead of creating one (docker).") var mirrorKey: String?
     @Option(help: "Use this access token instead of creating one (containerd, kubernetes).") var token: String?
     @Option(name: .customLong("output-dir"), help: "Write the files under this directory instead of printing them.") var outputDirectory: String?
@@ -25,7 +25,7 @@ struct ClientConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try FerryConfiguration.load(from: try await options.values())
         guard let database = configuration.database else { throw ConfigurationError("database.url: client-config needs the subscriber database") }
-        let endpoint = domain ?? {
+        let endpoint = self.endpoint ?? {
             let url = configuration.gateway.publicURL
             return url.port.map { "\(url.host ?? "localhost"):\($0)" } ?? (url.host ?? "localhost")
         }()
