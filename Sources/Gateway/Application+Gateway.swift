@@ -1,6 +1,7 @@
 import Accounts
 import Cache
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import NIOCore
@@ -15,6 +16,7 @@ public func buildApplication(
     controller: RegistryController,
     access: GatewayAccess,
     operations: GatewayOperations? = nil,
+    server: HTTPServerBuilder = .http1(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {
@@ -46,6 +48,7 @@ public func buildApplication(
     }
     return Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ferry"),
         services: services,
         onServerRunning: onServerRunning,

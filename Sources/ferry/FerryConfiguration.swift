@@ -17,6 +17,8 @@ import Logging
 /// password|password-file|trusted-realms`.
 struct FerryConfiguration: Sendable {
     var gateway: GatewayConfiguration
+    /// Certificate and key files for built-in TLS; nil serves plain HTTP.
+    var tlsFiles: (certificate: String, key: String)?
     var accessMode: AccessMode
     var database: DatabaseSettings?
     var migrationsDirectory: String
@@ -52,7 +54,15 @@ struct FerryConfiguration: Sendable {
         let host = values.string("listen.host", default: "127.0.0.1")
         let port = try values.int("listen.port", default: 5000, range: 1...65535)
         let domain = values.string("domain")?.lowercased()
-        let publicURL = try values.url("public-url", default: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
+        var tlsFiles: (String, String)?
+        if let certificate = values.string("tls.certificate-file") {
+            guard let key = values.string("tls.key-file") else { throw ConfigurationError("tls.key-file: required with tls.certificate-file") }
+            tlsFiles = (certificate, key)
+        } else if values.string("tls.key-file") != nil {
+            throw ConfigurationError("tls.certificate-file: required with tls.key-file")
+        }
+        let scheme = tlsFiles == nil ? "http" : "https"
+        let publicURL = try values.url("public-url", default: "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
         let modeText = values.string("access-mode", default: AccessMode.subscribers.rawValue)
         guard let accessMode = AccessMode(rawValue: modeText) else {
             throw ConfigurationError("access-mode: \"\(modeText)\" is not one of \(AccessMode.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -124,6 +134,7 @@ struct FerryConfiguration: Sendable {
                     return network
                 }
             ),
+            tlsFiles: tlsFiles,
             accessMode: accessMode,
             database: database,
             migrationsDirectory: values.string("migrations-dir") ?? Self.defaultMigrationsDirectory(),
@@ -216,7 +227,7 @@ struct FerryConfiguration: Sendable {
     /// Logs the effective configuration; credentials appear as `user:<redacted>`.
     func log(to logger: Logger) {
         logger.info("configuration", metadata: [
-            "listen": "\(gateway.host):\(gateway.port)",
+            "listen": "\(gateway.host):\(gateway.port)\(tlsFiles == nil ? "" : " (TLS, HTTP/2)")",
             "public-url": "\(gateway.publicURL.absoluteString)",
             "domain": "\(domain ?? "-")",
             "access-mode": "\(accessMode.rawValue)",

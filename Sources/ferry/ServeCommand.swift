@@ -7,6 +7,9 @@ import Cache
 import Foundation
 import Gateway
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -48,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ConfigurationError("data-dir \(configuration.dataDirectory): \(error)")
         }
 
+        let certificates = try configuration.tlsFiles.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
+        let server: HTTPServerBuilder = try certificates.map { try .http2Upgrade(tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        let tlsReload = certificates.map { TLSReloadService(certificates: $0, logger: logger) }
         let metrics = FerryMetrics()
         let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)
 
@@ -80,7 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
                 let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
                 let operations = Self.operations(metrics: metrics, blobs: controller.blobs, meter: nil, dataDirectory: dataDirectory) { [] }
-                let app = buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, logger: logger)
+                var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, server: server, logger: logger)
+                if let tlsReload { app.addServices(tlsReload) }
                 try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
             case .subscribers:
                 try await withDatabase(configuration.database!, logger: logger) { client in
@@ -94,9 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
                         await Self.databaseProblems(client)
                     }
                     var app = buildApplication(
-                        configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations, logger: logger
+                        configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations,
+                        server: server, logger: logger
                     )
                     if let refresh = auth.refresh { app.addServices(refresh) }
+                    if let tlsReload { app.addServices(tlsReload) }
                     try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
                 }
             }
