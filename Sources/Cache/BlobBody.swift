@@ -9,6 +9,7 @@ public struct BlobBody: AsyncSequence, Sendable {
     enum Source: Sendable {
         case file(BlobFile, size: Int64)
         case fill(BlobFill)
+        case upstream(UpstreamReader)
     }
 
     /// Bytes read from disk per chunk: large enough to keep throughput near sendfile's,
@@ -34,16 +35,32 @@ public struct BlobBody: AsyncSequence, Sendable {
         let end: Int64?
         let lease: ReadLease?
         let scratch = ReadBuffer()
+        /// Set when this reader streams from the upstream itself (its download stopped).
+        var resumed: UpstreamReader?
 
         public mutating func next() async throws -> ByteBuffer? {
+            if let resumed { return try await take(resumed) }
             switch source {
             case .file(let file, let size):
                 return try await read(file, available: size)
+            case .upstream(let reader):
+                return try await take(reader)
             case .fill(let fill):
                 while true {
                     try Task.checkCancellation()
                     let (phase, version) = fill.progress.snapshot()
                     switch phase {
+                    case .failed(let error) where error.kind == .diskFull:
+                        // The shared download stopped writing: carry on from here alone.
+                        let reader: UpstreamReader
+                        do {
+                            let blob = try await fill.upstream.blob(fill.repository, digest: fill.digest, from: offset)
+                            reader = UpstreamReader(blob, from: offset, digest: fill.digest)
+                        } catch {
+                            throw CacheError(error, notFound: .blobUnknown, upstream: fill.upstream.configuration.registry)
+                        }
+                        resumed = reader
+                        return try await take(reader)
                     case .failed(let error):
                         throw error
                     case .connecting:
@@ -58,6 +75,16 @@ public struct BlobBody: AsyncSequence, Sendable {
                     }
                 }
             }
+        }
+
+        /// The next upstream chunk, cut at `end`.
+        private mutating func take(_ reader: UpstreamReader) async throws -> ByteBuffer? {
+            guard offset <= (end ?? .max), var chunk = try await reader.next() else { return nil }
+            if let end, offset + Int64(chunk.readableBytes) > end + 1 {
+                chunk = chunk.getSlice(at: chunk.readerIndex, length: Int(end + 1 - offset))!
+            }
+            offset += Int64(chunk.readableBytes)
+            return chunk
         }
 
         /// Reads from `offset` up to `available` (and `end`); nil once a finished blob is exhausted.

@@ -7,10 +7,15 @@ final class BlobFill: Sendable {
     let file: BlobFile
     let temporaryPath: String
     let progress = FillProgress()
+    /// Where readers go on their own if the download has to stop writing (disk full).
+    let repository: RepositoryName
+    let upstream: any Upstream
 
-    init(digest: Digest, file: BlobFile, temporaryPath: String) {
+    init(digest: Digest, file: BlobFile, temporaryPath: String, repository: RepositoryName, upstream: any Upstream) {
         self.digest = digest
         self.file = file
         self.temporaryPath = temporaryPath
+        self.repository = repository
+        self.upstream = upstream
     }
 }

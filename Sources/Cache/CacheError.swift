@@ -21,6 +21,8 @@ public struct CacheError: Error, Sendable, Equatable, CustomStringConvertible {
         case rangeNotSatisfiable(size: Int64)
         /// The client accepts none of the manifest types available for this tag.
         case notAcceptable
+        /// The cache disk is full: the blob is streamed from the upstream without caching.
+        case diskFull
     }
 
     public let kind: Kind

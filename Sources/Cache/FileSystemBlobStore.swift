@@ -17,11 +17,15 @@ public struct FileSystemBlobStore: Sendable {
     /// The data directory.
     public let root: String
     let threadPool: NIOThreadPool
+    /// Keeps downloads from filling the disk.
+    public let space: DiskSpaceGuard
 
-    /// Uses `root` (created if missing) and runs file I/O on `threadPool`.
-    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+    /// Uses `root` (created if missing) and runs file I/O on `threadPool`; downloads stop
+    /// writing when less than `reserve` bytes would stay free.
+    public init(root: String, reserve: Int64 = 0, threadPool: NIOThreadPool = .singleton) throws {
         self.root = root
         self.threadPool = threadPool
+        self.space = DiskSpaceGuard(path: root, reserve: reserve)
         try Self.makeDirectory(Self.temporaryDirectory(root))
         try Self.makeDirectory("\(root)/blobs")
     }

@@ -76,6 +76,9 @@ public final class PullThroughBlobCache: Sendable {
     ) async throws(CacheError) -> BlobResponse {
         while true {
             if let response = try cachedBlob(digest, range: range) { return response }
+            if !store.space.hasRoom(for: 0) {
+                return try await uncachedBlob(digest, repository: repository, upstream: upstream)
+            }
             guard let (fill, started) = try joinOrStartFill(digest, repository: repository, upstream: upstream) else {
                 continue // it was committed meanwhile: serve it from disk
             }
@@ -113,6 +116,19 @@ public final class PullThroughBlobCache: Sendable {
         } catch {
             throw CacheError(error, notFound: .blobUnknown, upstream: upstream.configuration.registry)
         }
+    }
+
+    /// The whole blob straight from the upstream, not cached (the disk is full).
+    private func uncachedBlob(_ digest: Digest, repository: RepositoryName, upstream: any Upstream) async throws(CacheError) -> BlobResponse {
+        logger.warning("cache disk full: serving a blob without caching it", metadata: ["digest": "\(digest)", "free": "\(store.space.freeBytes)"])
+        let blob: UpstreamBlob
+        do {
+            blob = try await upstream.blob(repository, digest: digest, from: 0)
+        } catch {
+            throw CacheError(error, notFound: .blobUnknown, upstream: upstream.configuration.registry)
+        }
+        let body = BlobBody(source: .upstream(UpstreamReader(blob, from: 0, digest: digest)), start: 0, end: nil, lease: nil)
+        return BlobResponse(digest: digest, size: blob.offset == 0 ? blob.contentLength : nil, range: nil, source: .miss, body: body)
     }
 
     // MARK: - Hits
@@ -165,7 +181,7 @@ public final class PullThroughBlobCache: Sendable {
             if store.contains(digest) { return .success(nil) }
             do {
                 let (file, path) = try store.makeTemporaryFile(for: digest)
-                let fill = BlobFill(digest: digest, file: file, temporaryPath: path)
+                let fill = BlobFill(digest: digest, file: file, temporaryPath: path, repository: repository, upstream: upstream)
                 fills[digest] = fill
                 if case .terminated = jobSink.yield(FillJob(fill: fill, repository: repository, upstream: upstream)) {
                     fills[digest] = nil
@@ -210,7 +226,24 @@ public final class PullThroughBlobCache: Sendable {
             default: clientError = CacheError(.unavailable, "cache storage error")
             }
             fill.progress.update(.failed(clientError))
-            logger.warning("blob download failed", metadata: ["error": "\(error)"])
+            if clientError.kind == .diskFull {
+                logger.warning("cache disk full: serving the blob from the upstream without caching it", metadata: ["free": "\(store.space.freeBytes)"])
+            } else {
+                logger.warning("blob download failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes to the temporary file unless the disk is (nearly) full; then the download
+    /// stops with `diskFull` and its readers continue straight from the upstream.
+    private func write(_ buffer: ByteBuffer, to fill: BlobFill, at offset: Int64) async throws {
+        guard store.space.hasRoom(for: Int64(buffer.readableBytes)) else {
+            throw CacheError(.diskFull, "cache disk is full")
+        }
+        do {
+            try await fill.file.write(buffer, at: offset)
+        } catch let error as FileSystemError where error.isOutOfSpace {
+            throw CacheError(.diskFull, "cache disk is full")
         }
     }
 
@@ -218,7 +251,7 @@ public final class PullThroughBlobCache: Sendable {
     /// verifies and commits it. Returns the committed size.
     private func download(_ job: FillJob, logger: Logger) async throws -> Int64 {
         let fill = job.fill
-        let upstreamBlob = try await job.upstream.blob(job.repository, digest: fill.digest)
+        let upstreamBlob = try await job.upstream.blob(job.repository, digest: fill.digest, from: 0)
         let expected = upstreamBlob.contentLength
         fill.progress.update(.streaming(expectedSize: expected, visibleBytes: 0))
 
@@ -235,7 +268,7 @@ public final class PullThroughBlobCache: Sendable {
             }
             let now = ContinuousClock.now
             if pending.readableBytes >= Self.flushThreshold || written < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval {
-                try await fill.file.write(pending, at: written)
+                try await write(pending, to: fill, at: written)
                 written += Int64(pending.readableBytes)
                 pending.clear()  // the write has released it, so its storage is reused
                 lastFlush = now
@@ -245,7 +278,7 @@ public final class PullThroughBlobCache: Sendable {
             }
         }
         if pending.readableBytes > 0 {
-            try await fill.file.write(pending, at: written)
+            try await write(pending, to: fill, at: written)
             written += Int64(pending.readableBytes)
         }
         if let expected, written != expected {

@@ -60,11 +60,11 @@ public struct RegistryUpstream: Upstream {
         return UpstreamManifest(mediaType: mediaType, digest: digest, body: bytes, size: Int64(bytes.count))
     }
 
-    public func blob(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> UpstreamBlob {
-        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [])
+    public func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
+        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [], range: offset > 0 ? "bytes=\(offset)-" : nil)
         try await expectSuccess(response)
         let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-        return UpstreamBlob(contentLength: length, body: response.body)
+        return UpstreamBlob(contentLength: length, offset: response.status == .partialContent ? offset : 0, body: response.body)
     }
 
     public func blobSize(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> Int64? {
@@ -94,13 +94,13 @@ public struct RegistryUpstream: Upstream {
 
     /// Sends a request with the cached authorization for the repository's pull scope,
     /// answering one authentication challenge if the upstream sends one.
-    func send(_ method: HTTPMethod, path: String, repository: RepositoryName, accept: [String]) async throws(UpstreamError) -> HTTPClientResponse {
+    func send(_ method: HTTPMethod, path: String, repository: RepositoryName, accept: [String], range: String? = nil) async throws(UpstreamError) -> HTTPClientResponse {
         let scope = Scope.pull(repository).description
         var authorization = tokens.authorization(for: scope)
         if authorization == nil, let challenge = tokens.challenge {
             authorization = try await authorize(challenge, scope: scope)
         }
-        let response = try await execute(method, path: path, accept: accept, authorization: authorization)
+        let response = try await execute(method, path: path, accept: accept, authorization: authorization, range: range)
         guard response.status == .unauthorized,
               let header = response.headers.first(name: "WWW-Authenticate"),
               let challenge = AuthChallenge.parse(header)
@@ -111,15 +111,16 @@ public struct RegistryUpstream: Upstream {
         guard let fresh = try await authorize(challenge, scope: scope) else {
             throw .denied(status: 401)
         }
-        return try await execute(method, path: path, accept: accept, authorization: fresh)
+        return try await execute(method, path: path, accept: accept, authorization: fresh, range: range)
     }
 
-    private func execute(_ method: HTTPMethod, path: String, accept: [String], authorization: String?) async throws(UpstreamError) -> HTTPClientResponse {
+    private func execute(_ method: HTTPMethod, path: String, accept: [String], authorization: String?, range: String?) async throws(UpstreamError) -> HTTPClientResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "User-Agent", value: "ferry")
         if !accept.isEmpty { request.headers.add(name: "Accept", value: accept.joined(separator: ", ")) }
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        if let range { request.headers.add(name: "Range", value: range) }
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: responseTimeout, logger: logger)

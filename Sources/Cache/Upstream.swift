@@ -11,8 +11,10 @@ public protocol Upstream: Sendable {
     /// by Docker Hub) a manifest, asking for every manifest type Ferry mirrors.
     func manifest(_ repository: RepositoryName, reference: Reference, headOnly: Bool) async throws(UpstreamError) -> UpstreamManifest
 
-    /// Starts a blob download. The body must be consumed or dropped by the caller.
-    func blob(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> UpstreamBlob
+    /// Starts a blob download from byte `offset` (0: the whole blob). The body must be
+    /// consumed or dropped by the caller. `UpstreamBlob.offset` says where the body
+    /// really starts (an upstream may ignore the range and send everything).
+    func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob
 
     /// Checks a blob's existence and size without downloading it.
     func blobSize(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> Int64?
@@ -42,14 +44,17 @@ public struct UpstreamManifest: Sendable {
 
 /// A blob download in progress: its announced length and a stream of its bytes.
 public struct UpstreamBlob: Sendable {
-    /// `Content-Length`, when the upstream announced it.
+    /// `Content-Length` of the body, when the upstream announced it.
     public var contentLength: Int64?
+    /// The blob offset of the body's first byte.
+    public var offset: Int64
     /// The body, streamed with backpressure.
     public var body: any AsyncSequence<ByteBuffer, any Error> & Sendable
 
     /// Creates a blob download.
-    public init(contentLength: Int64?, body: any AsyncSequence<ByteBuffer, any Error> & Sendable) {
+    public init(contentLength: Int64?, offset: Int64 = 0, body: any AsyncSequence<ByteBuffer, any Error> & Sendable) {
         self.contentLength = contentLength
+        self.offset = offset
         self.body = body
     }
 }

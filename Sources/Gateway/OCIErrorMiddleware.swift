@@ -70,7 +70,7 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .manifestUnknown, .notAcceptable: return errorResponse(.manifestUnknown, message: error.message)
         case .blobUnknown: return errorResponse(.blobUnknown, message: error.message)
         case .nameUnknown: return errorResponse(.nameUnknown, message: error.message)
-        case .unavailable, .digestMismatch, .manifestInvalid: return errorResponse(.unavailable, message: error.message)
+        case .unavailable, .digestMismatch, .manifestInvalid, .diskFull: return errorResponse(.unavailable, message: error.message)
         case .rateLimited(let retryAfter):
             var response = errorResponse(.tooManyRequests, message: error.message)
             response.headers[.retryAfter] = String(retryAfter ?? 60)

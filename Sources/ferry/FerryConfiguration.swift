@@ -38,6 +38,8 @@ struct FerryConfiguration: Sendable {
     var cacheBudget: CacheBudget?
     /// Eviction goes down to this fraction of the budget.
     var cacheLowWater: Double
+    /// Downloads stop writing to disk when less than this would stay free.
+    var cacheMinimumFree: Int64
     var domain: String?
     var tagRevalidation: Duration
     var connectTimeout: Duration
@@ -114,6 +116,11 @@ struct FerryConfiguration: Sendable {
             }
         }
         let lowWater = try values.int("cache.low-water", default: 90, range: 10...99)
+        var minimumFree: Int64 = 256 << 20
+        if let text = values.string("cache.min-free") {
+            guard let bytes = ConfigValues.parseByteCount(text) else { throw ConfigurationError("cache.min-free: \"\(text)\" is not a size like 1GiB") }
+            minimumFree = bytes
+        }
 
         let zoneName = values.string("billing.time-zone", default: "UTC")
         guard let timeZone = TimeZone(identifier: zoneName) else {
@@ -149,6 +156,7 @@ struct FerryConfiguration: Sendable {
             dataDirectory: dataDirectory,
             cacheBudget: cacheBudget,
             cacheLowWater: Double(lowWater) / 100,
+            cacheMinimumFree: minimumFree,
             domain: domain,
             tagRevalidation: try values.duration("cache.tag-revalidation", default: .seconds(300)),
             connectTimeout: try values.duration("upstream-timeout.connect", default: .seconds(10)),

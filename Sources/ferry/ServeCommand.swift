@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         let blobStore: FileSystemBlobStore
         let manifestStore: FileSystemManifestStore
         do {
-            blobStore = try FileSystemBlobStore(root: configuration.dataDirectory)
+            blobStore = try FileSystemBlobStore(root: configuration.dataDirectory, reserve: configuration.cacheMinimumFree)
             manifestStore = try FileSystemManifestStore(root: configuration.dataDirectory)
             let removed = try blobStore.removeTemporaryFiles()
             if removed > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(removed)"]) }

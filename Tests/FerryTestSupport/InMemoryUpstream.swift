@@ -114,13 +114,13 @@ public final class InMemoryUpstream: Upstream, Sendable {
         return try result.get()
     }
 
-    public func blob(_ repository: RepositoryName, digest: OCI.Digest) async throws(UpstreamError) -> UpstreamBlob {
+    public func blob(_ repository: RepositoryName, digest: OCI.Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
         let result: Result<(bytes: [UInt8], gate: BlobGate?), UpstreamError> = state.withLock { state in
             state.counts.blobGets += 1
             if let failure = state.failure { return .failure(failure) }
             guard var bytes = state.blobs[digest] else { return .failure(.notFound) }
             if state.corrupted.contains(digest), !bytes.isEmpty { bytes[bytes.count - 1] ^= 0xff }
-            return .success((bytes, state.gate))
+            return .success((Array(bytes.dropFirst(Int(offset))), state.gate))
         }
         let (bytes, gate) = try result.get()
         let chunkSize = self.chunkSize
@@ -137,7 +137,7 @@ public final class InMemoryUpstream: Upstream, Sendable {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
-        return UpstreamBlob(contentLength: Int64(bytes.count), body: body)
+        return UpstreamBlob(contentLength: Int64(bytes.count), offset: offset, body: body)
     }
 
     public func blobSize(_ repository: RepositoryName, digest: OCI.Digest) async throws(UpstreamError) -> Int64? {
