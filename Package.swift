@@ -150,6 +150,7 @@ let package = Package(
             dependencies: [
                 "ferry",
                 "Accounts",
+                "FerryTestSupport",
                 "OCI",
                 "Cache",
                 "Gateway",

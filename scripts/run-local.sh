@@ -29,11 +29,13 @@ if ! "$ferry" user show "$user" >/dev/null 2>&1; then
     "$ferry" user add "$user" | sed -n 's/^password: //p' >"$password_file"
     chmod 600 "$password_file"
 fi
+# Only subscribers pull: give the first one a month on the basic plan.
+"$ferry" subscription show "$user" >/dev/null 2>&1 || "$ferry" subscription start "$user" --plan basic
 
 cat <<TEXT
 
 Ferry is starting on http://127.0.0.1:$port (cache: $data).
-Subscriber "$user"; password in $password_file (reset: $ferry user passwd $user).
+Subscriber "$user" (basic plan); password in $password_file (reset: $ferry user passwd $user).
 
   docker login 127.0.0.1:$port -u $user --password-stdin < $password_file
   skopeo copy --src-tls-verify=false --src-creds $user:\$(cat $password_file) docker://127.0.0.1:$port/library/alpine:latest dir:/tmp/alpine

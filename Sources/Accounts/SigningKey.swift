@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import SwiftASN1
 import X509
 
 /// An ES256 key that signs registry tokens, with the self-signed certificate that a
@@ -54,15 +53,6 @@ public struct SigningKey: Sendable {
 
     public var certificatePEM: String {
         get throws { try certificate.serializeAsPEM().pemString }
-    }
-
-    /// The certificate, base64 DER, as an `x5c` header entry.
-    public var x5c: String {
-        get throws {
-            var serializer = DER.Serializer()
-            try serializer.serialize(certificate)
-            return Data(serializer.serializedBytes).base64EncodedString()
-        }
     }
 
     /// RFC 7638 JWK thumbprint of the public key, base64url: the `kid`.
