@@ -50,7 +50,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
                 ])
             }
             do {
-                try await body.write(CountingWriter(parent: writer, counter: counter))
+                try await body.write(ReportingBodyWriter(parent: writer) { counter.add($0) })
             } catch {
                 outcome = "aborted"
                 throw error
@@ -84,19 +84,4 @@ final class ByteCounter: Sendable {
     private let count = Atomic<Int64>(0)
     var value: Int64 { count.load(ordering: .relaxed) }
     func add(_ bytes: Int) { count.add(Int64(bytes), ordering: .relaxed) }
-}
-
-/// A body writer that counts what passes through it.
-struct CountingWriter: ResponseBodyWriter {
-    var parent: any ResponseBodyWriter
-    let counter: ByteCounter
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        try await parent.write(buffer)
-        counter.add(buffer.readableBytes)
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await parent.finish(trailingHeaders)
-    }
 }

@@ -75,27 +75,12 @@ public struct BillingMiddleware: RouterMiddleware {
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             defer { if endsDownload { limits.endDownload(userID: userID) } }
-            try await body.write(MeteringWriter(parent: writer) { bytes in
+            try await body.write(ReportingBodyWriter(parent: writer) { bytes in
                 meter.recordBytes(userID: userID, upstream: upstream, repository: repository, bytes: bytes, fromCache: fromCache)
                 limits.addServed(userID: userID, bytes: bytes)
             })
         }
         return response
-    }
-}
-
-/// A body writer that reports every chunk once it has been handed to the connection.
-struct MeteringWriter: ResponseBodyWriter {
-    var parent: any ResponseBodyWriter
-    let sent: @Sendable (Int) -> Void
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        try await parent.write(buffer)
-        sent(buffer.readableBytes)
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await parent.finish(trailingHeaders)
     }
 }
 

@@ -18,32 +18,10 @@ struct CrashSafetyTests {
         return root.appendingPathComponent(".build/debug/ferry").path
     }
 
-    /// Starts `ferry serve` on `port` with the cache in `dataDirectory`, upstream `upstream`.
+    /// Starts `ferry serve` (open mode) on `port` with the cache in `dataDirectory`.
     func startFerry(port: Int, dataDirectory: String, upstream: String) async throws -> Process {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the ferry binary first (swift build): \(Self.binary)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "FERRY_UPSTREAMS": "local",
-            "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
-            "FERRY_UPSTREAM_LOCAL_URL": upstream,
-            "FERRY_LOG_LEVEL": "warning",
-            "FERRY_ACCESS_MODE": "open",
-        ]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            guard process.isRunning else { throw ServerDidNotStart() }
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/"), timeout: .seconds(1)),
-               response.status == .ok {
-                return process
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        process.terminate()
-        throw ServerDidNotStart()
+        return try await FerryProcess.serve(port: port, dataDirectory: dataDirectory, upstream: upstream, environment: ["FERRY_ACCESS_MODE": "open"])
     }
 
     @Test func killDuringDownloadLeavesNothingVisibleAndRestartCleansUp() async throws {

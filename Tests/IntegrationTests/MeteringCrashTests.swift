@@ -22,30 +22,9 @@ struct MeteringCrashTests {
     }
 
     func startServe(database: String, port: Int, upstream: String, flushInterval: String, dataDirectory: String) async throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-        process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "FERRY_DATABASE_URL": database,
-            "FERRY_UPSTREAMS": "local",
-            "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
-            "FERRY_UPSTREAM_LOCAL_URL": upstream,
-            "FERRY_USAGE_FLUSH_INTERVAL": flushInterval,
-            "FERRY_LOG_LEVEL": "warning",
-        ]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            guard process.isRunning else { throw ServerDidNotStart() }
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/"), timeout: .seconds(1)),
-               response.status == .unauthorized {
-                return process
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        process.terminate()
-        throw ServerDidNotStart()
+        try await FerryProcess.serve(port: port, dataDirectory: dataDirectory, upstream: upstream, environment: [
+            "FERRY_DATABASE_URL": database, "FERRY_USAGE_FLUSH_INTERVAL": flushInterval,
+        ])
     }
 
     func token(port: Int) async throws -> String {

@@ -35,23 +35,7 @@ struct OperationsTests {
     }
 
     func serve(database: String, port: Int, upstream: String, extra: [String: String] = [:]) async throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-        process.arguments = ["serve", "--port", String(port), "--data-dir", temporaryDirectory("ops")]
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "FERRY_DATABASE_URL": database, "FERRY_UPSTREAMS": "local", "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
-            "FERRY_UPSTREAM_LOCAL_URL": upstream, "FERRY_LOG_LEVEL": "warning",
-        ].merging(extra) { $1 }) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            guard process.isRunning else { throw ServerDidNotStart() }
-            if await status("http://127.0.0.1:\(port)/healthz").0 == 200 { return process }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        process.terminate()
-        throw ServerDidNotStart()
+        try await FerryProcess.serve(port: port, dataDirectory: temporaryDirectory("ops"), upstream: upstream, environment: ["FERRY_DATABASE_URL": database].merging(extra) { $1 })
     }
 
     func token(port: Int, scope: String) async throws -> String {

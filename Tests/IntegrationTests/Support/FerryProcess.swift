@@ -1,0 +1,31 @@
+import AsyncHTTPClient
+import Foundation
+
+/// The real `ferry serve` binary, started for a test with the test registry as its one
+/// upstream (`registry.test`), and waited for until `/healthz` answers.
+enum FerryProcess {
+    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String]) async throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+        process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "FERRY_UPSTREAMS": "local",
+            "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",
+            "FERRY_UPSTREAM_LOCAL_URL": upstream,
+            "FERRY_LOG_LEVEL": "warning",
+        ].merging(environment) { $1 }) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            guard process.isRunning else { throw ServerDidNotStart() }
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(1)),
+               response.status == .ok {
+                return process
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw ServerDidNotStart()
+    }
+}
