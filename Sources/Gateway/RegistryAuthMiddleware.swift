@@ -61,7 +61,10 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
               host.hasSuffix("." + domain)
         else { return nil }
         let label = host.dropLast(domain.count + 1)
-        return label.contains(".") || label.isEmpty ? nil : String(label)
+        // Only a label shaped like a key (52 base32 characters) is one, so per-upstream
+        // host names under the same domain (`quay.<domain>`) keep their normal login.
+        guard label.count == 52, label.allSatisfy({ ("a"..."z").contains($0) || ("2"..."7").contains($0) }) else { return nil }
+        return String(label)
     }
 
     /// 401 with `WWW-Authenticate: Bearer realm=…,service=…,scope=…[,error=…]`.

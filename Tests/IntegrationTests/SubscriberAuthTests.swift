@@ -177,6 +177,11 @@ struct SubscriberAuthTests {
             #expect(try await curl(secret, "/v2/") == "200")
             #expect(try await curl(secret, "/v2/ferry/small/manifests/v1") == "200")
             #expect(try await curl(SecretToken.makeMirrorKey(), "/v2/ferry/small/manifests/v1") == "401")
+            // An upstream host name under the same domain is not a mirror key: it asks for a login.
+            let upstreamHost = try await ProcessRunner.run("/usr/bin/curl", [
+                "-s", "--resolve", "quay.mirror.test:\(port):127.0.0.1", "http://quay.mirror.test:\(port)/v2/ferry/small/manifests/v1",
+            ])
+            #expect(upstreamHost.output.contains("authentication required"), "\(upstreamHost.output)")
             try await subscriber.accounts.revokeMirrorKey(id: key.id)
             #expect(try await curl(secret, "/v2/ferry/small/manifests/v1") == "401")
         }
