@@ -6,14 +6,26 @@ public struct AccountService: Sendable {
     public let users: any UserRepository
     let hasher: Argon2PasswordHasher
     let now: @Sendable () -> Date
-    /// How long a refresh token (docker's stored identity token) stays valid unused.
+    /// How long a refresh token (docker's stored identity token) stays valid unused;
+    /// every use moves its expiry this far ahead.
     public let refreshTokenLifetime: TimeInterval
+    /// How long a refresh token lives at most, however often it is used (then the
+    /// subscriber logs in again).
+    public let refreshTokenMaximumLifetime: TimeInterval
+    /// Live refresh tokens kept per user; a newer login supersedes the oldest beyond this.
+    public static let refreshTokensPerUser = 20
+    /// How long revoked or expired refresh tokens stay listed before they are deleted.
+    public static let refreshTokenRetention: TimeInterval = 30 * 86400
 
     /// Creates the service.
-    public init(users: any UserRepository, hasher: Argon2PasswordHasher, refreshTokenLifetime: TimeInterval = 90 * 86400, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        users: any UserRepository, hasher: Argon2PasswordHasher, refreshTokenLifetime: TimeInterval = 90 * 86400,
+        refreshTokenMaximumLifetime: TimeInterval = 365 * 86400, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.users = users
         self.hasher = hasher
         self.refreshTokenLifetime = refreshTokenLifetime
+        self.refreshTokenMaximumLifetime = refreshTokenMaximumLifetime
         self.now = now
     }
 
@@ -34,12 +46,13 @@ public struct AccountService: Sendable {
         return user
     }
 
-    /// Sets a new password and ends every session (refresh tokens) of the user.
+    /// Sets a new password and, at once, ends everything the old one opened: cached
+    /// logins (the stored hash changes), refresh tokens, and bearer tokens minted with
+    /// the password (the password epoch advances).
     public func setPassword(_ username: String, password: String) async throws {
         let user = try await user(username)
         try User.validate(password: password, username: username)
-        try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(password), now: now())
-        try await users.revokeRefreshTokens(userID: user.id, now: now())
+        try await users.changePassword(userID: user.id, passwordHash: try await hasher.hash(password), now: now())
     }
 
     /// Suspends or resumes a user; suspension also ends their refresh tokens.
@@ -107,27 +120,47 @@ public struct AccountService: Sendable {
 
     // MARK: - Refresh tokens
 
-    /// Issues a refresh token (docker stores it as its identity token).
+    /// Issues a refresh token (docker stores it as its identity token) and prunes the
+    /// user's old ones.
     public func issueRefreshToken(for user: User, clientID: String) async throws -> String {
+        let now = now()
         let secret = SecretToken.makeRefreshToken()
         _ = try await users.createRefreshToken(
             userID: user.id, secretHash: SecretToken.hash(secret), clientID: String(clientID.prefix(100)),
-            expiresAt: now().addingTimeInterval(refreshTokenLifetime), now: now()
+            expiresAt: now.addingTimeInterval(min(refreshTokenLifetime, refreshTokenMaximumLifetime)), now: now
+        )
+        try await users.pruneRefreshTokens(
+            userID: user.id, keepingLive: Self.refreshTokensPerUser, deletingBefore: now.addingTimeInterval(-Self.refreshTokenRetention), now: now
         )
         return secret
     }
 
-    /// Redeems a refresh token for a replacement (the token before it in the chain is
-    /// retired). Nil when the token is unknown, retired, revoked or expired, or its
-    /// user is suspended.
-    public func redeemRefreshToken(_ secret: String) async throws -> (User, replacement: String)? {
+    /// Redeems a refresh token: it stays valid (docker keeps using the one it stored at
+    /// login), its use is recorded and its idle expiry moves ahead. Nil when the token is
+    /// unknown, revoked, expired or from before a password change, or its user is suspended.
+    public func redeemRefreshToken(_ secret: String, clientAddress: String?) async throws -> (User, RefreshToken)? {
         guard secret.hasPrefix("ferry_rt_"), secret.utf8.count <= 100 else { return nil }
-        let replacement = SecretToken.makeRefreshToken()
-        guard let (_, user) = try await users.rotateRefreshToken(
-            secretHash: SecretToken.hash(secret), replacementHash: SecretToken.hash(replacement),
-            expiresAt: now().addingTimeInterval(refreshTokenLifetime), now: now()
+        let now = now()
+        guard let (token, user) = try await users.redeemRefreshToken(
+            secretHash: SecretToken.hash(secret), clientAddress: clientAddress.map { String($0.prefix(64)) },
+            slidingExpiry: now.addingTimeInterval(refreshTokenLifetime), absoluteLifetime: refreshTokenMaximumLifetime, now: now
         ), user.status == .active
         else { return nil }
-        return (user, replacement)
+        return (user, token)
+    }
+
+    /// A user's refresh tokens (logins), newest first.
+    public func refreshTokens(_ username: String) async throws -> [RefreshToken] {
+        try await users.refreshTokens(userID: try await user(username).id)
+    }
+
+    /// Revokes one refresh token by id; `tokenNotFound` when there is no such unrevoked token.
+    public func revokeRefreshToken(id: Int64) async throws {
+        guard try await users.revokeRefreshToken(id: id, now: now()) else { throw AccountsError.refreshTokenNotFound(id) }
+    }
+
+    /// Revokes every refresh token of a user.
+    public func revokeRefreshTokens(_ username: String) async throws {
+        try await users.revokeRefreshTokens(userID: try await user(username).id, now: now())
     }
 }

@@ -7,6 +7,10 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
     case userNotFound(String)
     case userExists(String)
     case tokenNotFound(String)
+    case refreshTokenNotFound(Int64)
+    case signingKeyNotFound(String)
+    /// The operation would leave things broken (e.g. no signing key at all).
+    case refused(String)
     case mirrorKeyNotFound(String)
     /// The database could not be reached or answered with an error.
     case databaseUnavailable(String)
@@ -14,12 +18,14 @@ public enum AccountsError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidUsername(let message), .invalidEmail(let message), .weakPassword(let message),
+        case .invalidUsername(let message), .invalidEmail(let message), .weakPassword(let message), .refused(let message),
              .databaseUnavailable(let message), .internalFailure(let message):
             message
         case .userNotFound(let name): "no such user: \(name)"
         case .userExists(let name): "user \(name) already exists"
         case .tokenNotFound(let id): "no such access token: \(id)"
+        case .refreshTokenNotFound(let id): "no such refresh token: \(id)"
+        case .signingKeyNotFound(let keyID): "no such signing key: \(keyID)"
         case .mirrorKeyNotFound(let id): "no such mirror key: \(id)"
         }
     }

@@ -1,7 +1,6 @@
 import CArgon2
 import Crypto
 import Foundation
-import NIOPosix
 
 /// Argon2id cost parameters (OWASP's minimum is m=19 MiB, t=2, p=1).
 public struct Argon2Parameters: Sendable, Equatable, CustomStringConvertible {
@@ -41,35 +40,37 @@ public enum PasswordCheck: Sendable, Equatable {
 /// Argon2id password hashing through libargon2, stored as PHC strings
 /// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) so parameters can be raised later.
 ///
-/// Hashing costs tens of milliseconds of CPU and memory, so it runs on a thread pool,
-/// never on an event loop or the cooperative pool.
+/// Hashing costs tens of milliseconds of CPU and memory, so it runs on a dedicated,
+/// bounded pool (`PasswordHashingPool`), never on an event loop, the cooperative pool or
+/// the pool that does the cache's file I/O.
 public struct Argon2PasswordHasher: Sendable {
     public let parameters: Argon2Parameters
-    let threadPool: NIOThreadPool
+    public let pool: PasswordHashingPool
     static let saltLength = 16
     static let hashLength = 32
 
-    /// Creates a hasher with the given cost.
-    public init(parameters: Argon2Parameters = .recommended, threadPool: NIOThreadPool = .singleton) {
+    /// Creates a hasher with the given cost, on its own pool unless one is given.
+    public init(parameters: Argon2Parameters = .recommended, pool: PasswordHashingPool = PasswordHashingPool()) {
         self.parameters = parameters
-        self.threadPool = threadPool
+        self.pool = pool
     }
 
     /// Hashes a password with a fresh random salt.
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
         let salt = (0..<Self.saltLength).map { _ in UInt8.random(in: 0...255) }
-        return try await threadPool.runIfActive {
+        return try await pool.run {
             try Self.encode(password: Array(password.utf8), salt: salt, parameters: parameters)
         }
     }
 
     /// Checks a password against a PHC string in constant time (libargon2 compares
-    /// the hashes with a constant-time comparison).
+    /// the hashes with a constant-time comparison). Throws `PasswordHashingBusy` when
+    /// too many checks are queued.
     public func verify(_ password: String, against encoded: String) async throws -> PasswordCheck {
         guard let stored = PHCString(encoded), stored.algorithm == "argon2id" else { return .mismatch }
         let current = self.parameters
-        return try await threadPool.runIfActive {
+        return try await pool.run {
             let bytes = Array(password.utf8)
             let result = encoded.withCString { encodedPointer in
                 bytes.withUnsafeBytes { argon2id_verify(encodedPointer, $0.baseAddress, $0.count) }

@@ -8,7 +8,7 @@ public final class InMemoryUserRepository: UserRepository {
         var users: [Int64: User] = [:]
         var accessTokens: [Int64: (token: AccessToken, hash: [UInt8])] = [:]
         var mirrorKeys: [Int64: (key: MirrorKey, hash: [UInt8])] = [:]
-        var refreshTokens: [Int64: (token: RefreshToken, hash: [UInt8], parent: Int64?)] = [:]
+        var refreshTokens: [Int64: (token: RefreshToken, hash: [UInt8])] = [:]
         var nextID: Int64 = 1
 
         mutating func makeID() -> Int64 {
@@ -18,9 +18,14 @@ public final class InMemoryUserRepository: UserRepository {
     }
 
     private let state = Mutex(State())
+    private let lookups = Atomic<Int>(0)
 
     /// Creates an empty repository.
     public init() {}
+
+    /// How many times a user was looked up by name or an access token by secret (tests
+    /// check that malformed logins are refused before any lookup).
+    public var credentialLookups: Int { lookups.load(ordering: .relaxed) }
 
     public func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User {
         try state.withLock { state in
@@ -32,7 +37,8 @@ public final class InMemoryUserRepository: UserRepository {
     }
 
     public func user(named username: String) async throws -> User? {
-        state.withLock { $0.users.values.first { $0.username == username } }
+        lookups.add(1, ordering: .relaxed)
+        return state.withLock { $0.users.values.first { $0.username == username } }
     }
 
     public func user(id: Int64) async throws -> User? {
@@ -47,6 +53,18 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { state in
             state.users[userID]?.passwordHash = passwordHash
             state.users[userID]?.updatedAt = now
+        }
+    }
+
+    public func changePassword(userID: Int64, passwordHash: String, now: Date) async throws {
+        state.withLock { state in
+            guard state.users[userID] != nil else { return }
+            state.users[userID]!.passwordHash = passwordHash
+            state.users[userID]!.passwordEpoch += 1
+            state.users[userID]!.updatedAt = now
+            for (id, entry) in state.refreshTokens where entry.token.userID == userID && entry.token.revokedAt == nil {
+                state.refreshTokens[id]?.token.revokedAt = now
+            }
         }
     }
 
@@ -75,7 +93,8 @@ public final class InMemoryUserRepository: UserRepository {
     }
 
     public func accessToken(secretHash: [UInt8]) async throws -> (AccessToken, User)? {
-        state.withLock { state in
+        lookups.add(1, ordering: .relaxed)
+        return state.withLock { state in
             guard let entry = state.accessTokens.values.first(where: { $0.hash == secretHash }), let user = state.users[entry.token.userID] else { return nil }
             return (entry.token, user)
         }
@@ -130,24 +149,42 @@ public final class InMemoryUserRepository: UserRepository {
 
     public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
         state.withLock { state in
-            let token = RefreshToken(id: state.makeID(), userID: userID, clientID: clientID, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
-            state.refreshTokens[token.id] = (token, secretHash, nil)
+            let epoch = state.users[userID]?.passwordEpoch ?? 0
+            let token = RefreshToken(id: state.makeID(), userID: userID, clientID: clientID, createdAt: now, expiresAt: expiresAt, passwordEpoch: epoch)
+            state.refreshTokens[token.id] = (token, secretHash)
             return token
         }
     }
 
-    public func rotateRefreshToken(secretHash: [UInt8], replacementHash: [UInt8], expiresAt: Date, now: Date) async throws -> (RefreshToken, User)? {
+    public func redeemRefreshToken(secretHash: [UInt8], clientAddress: String?, slidingExpiry: Date, absoluteLifetime: TimeInterval, now: Date) async throws -> (RefreshToken, User)? {
         state.withLock { state in
             guard let entry = state.refreshTokens.values.first(where: { $0.hash == secretHash }),
-                  entry.token.revokedAt == nil, entry.token.expiresAt > now,
-                  let user = state.users[entry.token.userID]
+                  let user = state.users[entry.token.userID],
+                  entry.token.isUsable(at: now, passwordEpoch: user.passwordEpoch)
             else { return nil }
-            if let parent = entry.parent, state.refreshTokens[parent]?.token.revokedAt == nil {
-                state.refreshTokens[parent]?.token.revokedAt = now
-            }
-            let replacement = RefreshToken(id: state.makeID(), userID: user.id, clientID: entry.token.clientID, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
-            state.refreshTokens[replacement.id] = (replacement, replacementHash, entry.token.id)
-            return (replacement, user)
+            var token = entry.token
+            token.lastUsedAt = now
+            token.lastUsedAddress = clientAddress
+            token.useCount += 1
+            token.expiresAt = min(slidingExpiry, token.createdAt.addingTimeInterval(absoluteLifetime))
+            state.refreshTokens[token.id]?.token = token
+            return (token, user)
+        }
+    }
+
+    public func refreshToken(id: Int64) async throws -> RefreshToken? {
+        state.withLock { $0.refreshTokens[id]?.token }
+    }
+
+    public func refreshTokens(userID: Int64) async throws -> [RefreshToken] {
+        state.withLock { $0.refreshTokens.values.map(\.token).filter { $0.userID == userID }.sorted { $0.id > $1.id } }
+    }
+
+    public func revokeRefreshToken(id: Int64, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard let entry = state.refreshTokens[id], entry.token.revokedAt == nil else { return false }
+            state.refreshTokens[id]?.token.revokedAt = now
+            return true
         }
     }
 
@@ -155,6 +192,20 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { state in
             for (id, entry) in state.refreshTokens where entry.token.userID == userID && entry.token.revokedAt == nil {
                 state.refreshTokens[id]?.token.revokedAt = now
+            }
+        }
+    }
+
+    public func pruneRefreshTokens(userID: Int64, keepingLive: Int, deletingBefore: Date, now: Date) async throws {
+        state.withLock { state in
+            let live = state.refreshTokens.values.map(\.token)
+                .filter { $0.userID == userID && $0.revokedAt == nil && $0.expiresAt > now }
+                .sorted { $0.id > $1.id }
+            for token in live.dropFirst(max(0, keepingLive)) { state.refreshTokens[token.id]?.token.revokedAt = now }
+            state.refreshTokens = state.refreshTokens.filter { _, entry in
+                let token = entry.token
+                guard token.userID == userID else { return true }
+                return !((token.revokedAt.map { $0 < deletingBefore } ?? false) || token.expiresAt < deletingBefore)
             }
         }
     }

@@ -14,11 +14,14 @@ public struct PostgresUserRepository: UserRepository {
         self.logger = logger
     }
 
-    private typealias UserRow = (Int64, String, String?, String, String, Date, Date)
-    private static let userColumns = "id, username, email, password_hash, status, created_at, updated_at"
+    typealias UserRow = (Int64, String, String?, String, String, Date, Date, Int)
+    static let userColumns = "id, username, email, password_hash, status, created_at, updated_at, password_epoch"
 
-    private static func user(_ row: UserRow) -> User {
-        User(id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended, createdAt: row.5, updatedAt: row.6)
+    static func user(_ row: UserRow) -> User {
+        User(
+            id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended,
+            createdAt: row.5, updatedAt: row.6, passwordEpoch: row.7
+        )
     }
 
     public func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User {
@@ -27,7 +30,7 @@ public struct PostgresUserRepository: UserRepository {
                 """
                 INSERT INTO users (username, email, password_hash, status, created_at, updated_at)
                 VALUES (\(username), \(email), \(passwordHash), 'active', \(now), \(now))
-                RETURNING id, username, email, password_hash, status, created_at, updated_at
+                RETURNING \(unescaped: Self.userColumns)
                 """,
                 logger: logger
             )
@@ -60,6 +63,20 @@ public struct PostgresUserRepository: UserRepository {
     public func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws {
         try await run { client in
             try await client.query("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)
+        }
+    }
+
+    public func changePassword(userID: Int64, passwordHash: String, now: Date) async throws {
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "UPDATE users SET password_hash = \(passwordHash), password_epoch = password_epoch + 1, updated_at = \(now) WHERE id = \(userID)",
+                    logger: logger
+                )
+                try await connection.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+            }
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
@@ -103,15 +120,14 @@ public struct PostgresUserRepository: UserRepository {
         try await run { client in
             let rows = try await client.query(
                 """
-                    SELECT \(unescaped: Self.tokenColumns), u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
-                    FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = \(hex(secretHash))
+                    SELECT \(unescaped: Self.tokenColumns) FROM access_tokens t WHERE t.secret_hash = \(hex(secretHash))
                     """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, String, Date, Date?, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
-                let token = AccessToken(id: row.0, userID: row.1, name: row.2, createdAt: row.3, expiresAt: row.4, lastUsedAt: row.5, revokedAt: row.6)
-                return (token, Self.user((row.7, row.8, row.9, row.10, row.11, row.12, row.13)))
-            }
+            var found: AccessToken?
+            for try await row in rows.decode(TokenRow.self) { found = Self.token(row) }
+            guard let token = found, let user = try await user(id: token.userID) else { return nil }
+            return (token, user)
             return nil
         }
     }
@@ -166,17 +182,16 @@ public struct PostgresUserRepository: UserRepository {
         try await run { client in
             let rows = try await client.query(
                 """
-                    SELECT k.id, k.user_id, k.created_at, k.last_used_at, k.revoked_at,
-                           u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
-                    FROM mirror_keys k JOIN users u ON u.id = k.user_id WHERE k.secret_hash = \(hex(secretHash))
+                    SELECT id, user_id, created_at, last_used_at, revoked_at FROM mirror_keys WHERE secret_hash = \(hex(secretHash))
                     """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
-                let key = MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
-                return (key, Self.user((row.5, row.6, row.7, row.8, row.9, row.10, row.11)))
+            var found: MirrorKey?
+            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
+                found = MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
             }
-            return nil
+            guard let key = found, let user = try await user(id: key.userID) else { return nil }
+            return (key, user)
         }
     }
 
@@ -201,66 +216,96 @@ public struct PostgresUserRepository: UserRepository {
 
     // MARK: - Refresh tokens
 
+    typealias RefreshRow = (Int64, Int64, String, Date, Date, Date?, Date?, String?, Int64, Int)
+    static let refreshColumns = "id, user_id, client_id, created_at, expires_at, revoked_at, last_used_at, last_used_address, use_count, password_epoch"
+
+    static func refreshToken(_ row: RefreshRow) -> RefreshToken {
+        RefreshToken(
+            id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5,
+            lastUsedAt: row.6, lastUsedAddress: row.7, useCount: row.8, passwordEpoch: row.9
+        )
+    }
+
     public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
         try await run { client in
             let rows = try await client.query(
                 """
-                INSERT INTO refresh_tokens (user_id, secret_hash, client_id, created_at, expires_at)
-                VALUES (\(userID), \(hex(secretHash)), \(clientID), \(now), \(expiresAt))
-                RETURNING id, user_id, client_id, created_at, expires_at, revoked_at
+                INSERT INTO refresh_tokens (user_id, secret_hash, client_id, created_at, expires_at, password_epoch)
+                SELECT id, \(hex(secretHash)), \(clientID), \(now), \(expiresAt), password_epoch FROM users WHERE id = \(userID)
+                RETURNING \(unescaped: Self.refreshColumns)
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, String, Date, Date, Date?).self) {
-                return RefreshToken(id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5)
-            }
-            throw AccountsError.internalFailure("insert returned no row")
+            for try await row in rows.decode(RefreshRow.self) { return Self.refreshToken(row) }
+            throw AccountsError.userNotFound(String(userID))
         }
     }
 
-    public func rotateRefreshToken(secretHash: [UInt8], replacementHash: [UInt8], expiresAt: Date, now: Date) async throws -> (RefreshToken, User)? {
-        do {
-            return try await client.withTransaction(logger: logger) { connection -> (RefreshToken, User)? in
-                let redeemed = try await connection.query(
-                    """
-                    SELECT id, user_id, client_id, parent_id FROM refresh_tokens
-                    WHERE secret_hash = \(hex(secretHash)) AND revoked_at IS NULL AND expires_at > \(now)
-                    FOR UPDATE
-                    """,
-                    logger: logger
-                )
-                var found: (Int64, Int64, String, Int64?)?
-                for try await row in redeemed.decode((Int64, Int64, String, Int64?).self) { found = row }
-                guard let (tokenID, userID, clientID, parentID) = found else { return nil }
-                if let parentID {
-                    try await connection.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE id = \(parentID) AND revoked_at IS NULL", logger: logger)
-                }
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO refresh_tokens (user_id, secret_hash, client_id, parent_id, created_at, expires_at)
-                    VALUES (\(userID), \(hex(replacementHash)), \(clientID), \(tokenID), \(now), \(expiresAt))
-                    RETURNING id, user_id, client_id, created_at, expires_at, revoked_at
-                    """,
-                    logger: logger
-                )
-                var token: RefreshToken?
-                for try await row in inserted.decode((Int64, Int64, String, Date, Date, Date?).self) {
-                    token = RefreshToken(id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5)
-                }
-                let users = try await connection.query("SELECT \(unescaped: Self.userColumns) FROM users WHERE id = \(userID)", logger: logger)
-                var user: User?
-                for try await row in users.decode(UserRow.self) { user = Self.user(row) }
-                guard let token, let user else { return nil }
-                return (token, user)
-            }
-        } catch {
-            throw Self.mapped(error)
+    public func redeemRefreshToken(secretHash: [UInt8], clientAddress: String?, slidingExpiry: Date, absoluteLifetime: TimeInterval, now: Date) async throws -> (RefreshToken, User)? {
+        try await run { client in
+            let rows = try await client.query(
+                """
+                UPDATE refresh_tokens t SET last_used_at = \(now), last_used_address = \(clientAddress), use_count = t.use_count + 1,
+                       expires_at = LEAST(\(slidingExpiry), t.created_at + make_interval(secs => \(absoluteLifetime)))
+                FROM users u
+                WHERE t.secret_hash = \(hex(secretHash)) AND u.id = t.user_id AND t.revoked_at IS NULL
+                  AND t.expires_at > \(now) AND t.password_epoch = u.password_epoch
+                RETURNING t.id, t.user_id, t.client_id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.last_used_address, t.use_count, t.password_epoch
+                """,
+                logger: logger
+            )
+            var found: RefreshToken?
+            for try await row in rows.decode(RefreshRow.self) { found = Self.refreshToken(row) }
+            guard let token = found, let user = try await user(id: token.userID) else { return nil }
+            return (token, user)
+        }
+    }
+
+    public func refreshToken(id: Int64) async throws -> RefreshToken? {
+        try await run { client in
+            let rows = try await client.query("SELECT \(unescaped: Self.refreshColumns) FROM refresh_tokens WHERE id = \(id)", logger: logger)
+            for try await row in rows.decode(RefreshRow.self) { return Self.refreshToken(row) }
+            return nil
+        }
+    }
+
+    public func refreshTokens(userID: Int64) async throws -> [RefreshToken] {
+        try await run { client in
+            var tokens: [RefreshToken] = []
+            let rows = try await client.query("SELECT \(unescaped: Self.refreshColumns) FROM refresh_tokens WHERE user_id = \(userID) ORDER BY id DESC", logger: logger)
+            for try await row in rows.decode(RefreshRow.self) { tokens.append(Self.refreshToken(row)) }
+            return tokens
+        }
+    }
+
+    public func revokeRefreshToken(id: Int64, now: Date) async throws -> Bool {
+        try await run { client in
+            let rows = try await client.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger)
+            for try await _ in rows.decode(Int64.self) { return true }
+            return false
         }
     }
 
     public func revokeRefreshTokens(userID: Int64, now: Date) async throws {
         try await run { client in
             try await client.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+        }
+    }
+
+    public func pruneRefreshTokens(userID: Int64, keepingLive: Int, deletingBefore: Date, now: Date) async throws {
+        try await run { client in
+            try await client.query(
+                """
+                UPDATE refresh_tokens SET revoked_at = \(now) WHERE id IN (
+                    SELECT id FROM refresh_tokens WHERE user_id = \(userID) AND revoked_at IS NULL AND expires_at > \(now)
+                    ORDER BY id DESC OFFSET \(max(0, keepingLive)))
+                """,
+                logger: logger
+            )
+            try await client.query(
+                "DELETE FROM refresh_tokens WHERE user_id = \(userID) AND (revoked_at < \(deletingBefore) OR expires_at < \(deletingBefore))",
+                logger: logger
+            )
         }
     }
 

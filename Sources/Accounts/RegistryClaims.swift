@@ -25,6 +25,10 @@ public struct RegistryClaims: JWTPayload, Equatable {
     public var iat: Int
     public var jti: String
     public var access: [ResourceActions]
+    /// Ferry's user id: the name alone could be deleted and given to someone else.
+    public var uid: Int64?
+    /// What the token was minted with (`Credential`'s claim form), so revoking that ends it.
+    public var cred: String?
 
     /// Time and audience are checked by `RegistryTokenService` with its own clock.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -62,8 +62,8 @@ public final class RegistryTokenService: Sendable {
     /// The key that signs new tokens.
     public var activeKey: SigningKey? { keySet.withLock { $0.active } }
 
-    /// Signs a token for `subject` granting `access`.
-    public func issue(subject: String, access: [RegistryClaims.ResourceActions], now: Date) async throws -> IssuedToken {
+    /// Signs a token for `subject` (user `userID`, who proved `credential`) granting `access`.
+    public func issue(subject: String, userID: Int64, credential: Credential, access: [RegistryClaims.ResourceActions], now: Date) async throws -> IssuedToken {
         let set = keySet.withLock { $0 }
         guard let active = set.active else { throw AccountsError.internalFailure("no token signing key is configured") }
         let issuedAt = Int(now.timeIntervalSince1970)
@@ -71,7 +71,9 @@ public final class RegistryTokenService: Sendable {
             iss: issuer, sub: subject, aud: service,
             exp: issuedAt + lifetime, nbf: issuedAt - 1, iat: issuedAt,
             jti: Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) }),
-            access: access
+            access: access,
+            uid: userID,
+            cred: credential.description
         )
         var header = JWTHeader()
         header.typ = "JWT"

@@ -11,6 +11,8 @@ public protocol SigningKeyRepository: Sendable {
     func add(_ key: SigningKey) async throws
     /// Removes keys created before `date` (only ever superseded ones).
     func removeKeys(createdBefore date: Date) async throws
+    /// Removes the key with this `kid`; false when there is none.
+    func removeKey(keyID: String) async throws -> Bool
 }
 
 extension SigningKeyRepository {
@@ -22,17 +24,34 @@ extension SigningKeyRepository {
         return try await allKeys()
     }
 
-    /// Adds a new signing key and drops keys superseded more than `retention` ago:
-    /// their tokens have long expired.
+    /// Adds a new signing key and drops keys superseded more than `retention` ago.
     public func rotate(now: Date, retention: TimeInterval) async throws -> SigningKey {
         let key = try SigningKey.generate(now: now)
         try await add(key)
-        let keys = try await allKeys()
-        // A key is superseded when its successor is created; keep it for `retention` after that.
-        for (index, old) in keys.enumerated().dropLast() where keys[index + 1].createdAt < now.addingTimeInterval(-retention) {
-            try await removeKeys(createdBefore: old.createdAt.addingTimeInterval(1))
-        }
+        try await retireSuperseded(now: now, retention: retention)
         return key
+    }
+
+    /// Drops every key whose successor was created more than `retention` ago: the
+    /// tokens it signed have expired by then (`retention` is at least the token
+    /// lifetime). Running servers call this on every reload, so a rotated-out key stops
+    /// verifying within one token lifetime, whether or not anyone rotates again.
+    public func retireSuperseded(now: Date, retention: TimeInterval) async throws {
+        let keys = try await allKeys()
+        var cutoff: Date?
+        for (index, old) in keys.enumerated().dropLast() where keys[index + 1].createdAt < now.addingTimeInterval(-retention) {
+            cutoff = old.createdAt.addingTimeInterval(0.001)
+        }
+        if let cutoff { try await removeKeys(createdBefore: cutoff) }
+    }
+
+    /// Removes a key at once (it leaked): its tokens stop verifying when servers reload
+    /// (within 30 seconds). Refuses to remove the only key.
+    public func revoke(keyID: String) async throws {
+        let keys = try await allKeys()
+        guard keys.contains(where: { $0.keyID == keyID }) else { throw AccountsError.signingKeyNotFound(keyID) }
+        guard keys.count > 1 else { throw AccountsError.refused("\(keyID) is the only signing key: run ferry keys rotate first") }
+        _ = try await removeKey(keyID: keyID)
     }
 }
 
@@ -47,6 +66,14 @@ public final class InMemorySigningKeyRepository: SigningKeyRepository {
     public func add(_ key: SigningKey) async throws { keys.withLock { $0.append(key) } }
 
     public func removeKeys(createdBefore date: Date) async throws { keys.withLock { $0.removeAll { $0.createdAt < date } } }
+
+    public func removeKey(keyID: String) async throws -> Bool {
+        keys.withLock { keys in
+            let before = keys.count
+            keys.removeAll { $0.keyID == keyID }
+            return keys.count < before
+        }
+    }
 }
 
 /// Signing keys in the `signing_keys` table.
@@ -88,6 +115,16 @@ public struct PostgresSigningKeyRepository: SigningKeyRepository {
     public func removeKeys(createdBefore date: Date) async throws {
         do {
             try await client.query("DELETE FROM signing_keys WHERE created_at < \(date)", logger: logger)
+        } catch {
+            throw PostgresUserRepository.mapped(error)
+        }
+    }
+
+    public func removeKey(keyID: String) async throws -> Bool {
+        guard let key = try await allKeys().first(where: { $0.keyID == keyID }) else { return false }
+        do {
+            try await client.query("DELETE FROM signing_keys WHERE private_key_pem = \(key.privateKeyPEM)", logger: logger)
+            return true
         } catch {
             throw PostgresUserRepository.mapped(error)
         }

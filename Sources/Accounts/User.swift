@@ -16,9 +16,12 @@ public struct User: Sendable, Equatable, Codable {
     public var status: UserStatus
     public var createdAt: Date
     public var updatedAt: Date
+    /// Counts password changes: bearer tokens and refresh tokens minted with an older
+    /// password carry an older epoch and stop working.
+    public var passwordEpoch: Int
 
     /// Creates a user value.
-    public init(id: Int64, username: String, email: String?, passwordHash: String, status: UserStatus, createdAt: Date, updatedAt: Date) {
+    public init(id: Int64, username: String, email: String?, passwordHash: String, status: UserStatus, createdAt: Date, updatedAt: Date, passwordEpoch: Int = 0) {
         self.id = id
         self.username = username
         self.email = email
@@ -26,6 +29,7 @@ public struct User: Sendable, Equatable, Codable {
         self.status = status
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.passwordEpoch = passwordEpoch
     }
 
     /// Usernames: 2–32 characters, lowercase letters, digits, `-` and `_`, starting
@@ -34,6 +38,13 @@ public struct User: Sendable, Equatable, Codable {
         guard username.range(of: "^[a-z][a-z0-9_-]{1,31}$", options: .regularExpression) != nil else {
             throw .invalidUsername("invalid username \"\(username.prefix(40))\": use 2-32 lowercase letters, digits, - or _, starting with a letter")
         }
+    }
+
+    /// Whether `username` may be looked up at all: at most 255 bytes and no control
+    /// characters. Anything else is refused before it reaches the database, the password
+    /// hasher, the throttle tables or the logs.
+    public static func isAcceptableLogin(_ username: String) -> Bool {
+        !username.isEmpty && username.utf8.count <= 255 && !username.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// A plausible email address (one `@`, a dot in the domain, no spaces).
@@ -79,12 +90,44 @@ public struct MirrorKey: Sendable, Equatable, Codable {
     public var revokedAt: Date?
 }
 
-/// An OAuth2 refresh token's metadata.
+/// An OAuth2 refresh token's metadata: docker's stored identity token from one
+/// `docker login`. It is not rotated (docker keeps using the one it stored), so its use
+/// is recorded instead: an operator can see where and when each one was last used and
+/// revoke it.
 public struct RefreshToken: Sendable, Equatable, Codable {
     public var id: Int64
     public var userID: Int64
     public var clientID: String
     public var createdAt: Date
+    /// Slides forward on every use, but never past `createdAt` plus the absolute lifetime.
     public var expiresAt: Date
     public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    /// The client network it was last used from.
+    public var lastUsedAddress: String?
+    public var useCount: Int64
+    /// The user's password epoch when it was issued; a password change ends it.
+    public var passwordEpoch: Int
+
+    /// Creates a refresh token value.
+    public init(
+        id: Int64, userID: Int64, clientID: String, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
+        lastUsedAt: Date? = nil, lastUsedAddress: String? = nil, useCount: Int64 = 0, passwordEpoch: Int = 0
+    ) {
+        self.id = id
+        self.userID = userID
+        self.clientID = clientID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+        self.lastUsedAddress = lastUsedAddress
+        self.useCount = useCount
+        self.passwordEpoch = passwordEpoch
+    }
+
+    /// Whether it may be redeemed at `now` by a user at `passwordEpoch`.
+    public func isUsable(at now: Date, passwordEpoch current: Int) -> Bool {
+        revokedAt == nil && expiresAt > now && passwordEpoch == current
+    }
 }

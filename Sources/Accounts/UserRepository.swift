@@ -13,7 +13,12 @@ public protocol UserRepository: Sendable {
     func user(id: Int64) async throws -> User?
     /// Every user, ordered by name.
     func allUsers() async throws -> [User]
+    /// Replaces the hash of the same password (a rehash with stronger parameters).
     func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws
+    /// Sets a new password in one transaction: stores the hash, advances the password
+    /// epoch (ending bearer tokens minted with the old password) and revokes every
+    /// refresh token of the user.
+    func changePassword(userID: Int64, passwordHash: String, now: Date) async throws
     func updateStatus(userID: Int64, status: UserStatus, now: Date) async throws
     /// Deletes a user and every credential of theirs.
     func deleteUser(id: Int64) async throws
@@ -32,12 +37,22 @@ public protocol UserRepository: Sendable {
     func mirrorKeys(userID: Int64) async throws -> [MirrorKey]
     func revokeMirrorKey(id: Int64, now: Date) async throws -> Bool
 
+    /// Stores a refresh token issued under the user's current password epoch.
     func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken
-    /// Redeems the unrevoked, unexpired refresh token with `secretHash`: atomically
-    /// issues a replacement (child) and revokes the redeemed token's parent, so the
-    /// generation before it dies once its successor is used. Nil when there is no such
-    /// token (revoked, expired or unknown).
-    func rotateRefreshToken(secretHash: [UInt8], replacementHash: [UInt8], expiresAt: Date, now: Date) async throws -> (RefreshToken, User)?
+    /// Redeems the refresh token with `secretHash` if it is unrevoked, unexpired and of
+    /// the user's current password epoch: records the use (time, client network, count)
+    /// and moves its expiry to `min(slidingExpiry, createdAt + absoluteLifetime)`.
+    /// Returns it with its user (whatever their status); nil when not usable.
+    func redeemRefreshToken(secretHash: [UInt8], clientAddress: String?, slidingExpiry: Date, absoluteLifetime: TimeInterval, now: Date) async throws -> (RefreshToken, User)?
+    func refreshToken(id: Int64) async throws -> RefreshToken?
+    /// A user's refresh tokens, newest first, including revoked and expired ones not yet pruned.
+    func refreshTokens(userID: Int64) async throws -> [RefreshToken]
+    /// Returns false when no unrevoked refresh token has this id.
+    func revokeRefreshToken(id: Int64, now: Date) async throws -> Bool
     /// Revokes every refresh token of a user (password change, suspension).
     func revokeRefreshTokens(userID: Int64, now: Date) async throws
+    /// Keeps a user's refresh tokens bounded: revokes the oldest live ones beyond
+    /// `keepingLive` (superseded by newer logins) and deletes tokens that expired or
+    /// were revoked before `deletingBefore`.
+    func pruneRefreshTokens(userID: Int64, keepingLive: Int, deletingBefore: Date, now: Date) async throws
 }

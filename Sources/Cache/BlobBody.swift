@@ -25,12 +25,13 @@ public struct BlobBody: AsyncSequence, Sendable {
     let lease: ReadLease?
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(source: source, offset: start, end: end, lease: lease)
+        AsyncIterator(source: source, start: start, offset: start, end: end, lease: lease)
     }
 
     /// Reads the next chunk, waiting for a download to make more bytes visible.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let source: Source
+        let start: Int64
         var offset: Int64
         let end: Int64?
         let lease: ReadLease?
@@ -39,6 +40,8 @@ public struct BlobBody: AsyncSequence, Sendable {
         var resumed: UpstreamReader?
 
         public mutating func next() async throws -> ByteBuffer? {
+            // A range ends when its last byte is sent, not when the download does.
+            if let end, offset > end { return nil }
             if let resumed { return try await take(resumed) }
             switch source {
             case .file(let file, let size):
@@ -51,11 +54,14 @@ public struct BlobBody: AsyncSequence, Sendable {
                     let (phase, version) = fill.progress.snapshot()
                     switch phase {
                     case .failed(let error) where error.kind == .diskFull:
-                        // The shared download stopped writing: carry on from here alone.
+                        // The shared download stopped writing: carry on from here alone,
+                        // still verifying a whole body (the prefix already sent is
+                        // hashed from the temporary file, which stays readable).
+                        let prefix = start == 0 && end == nil ? try await hash(fill, upTo: offset) : nil
                         let reader: UpstreamReader
                         do {
                             let blob = try await fill.upstream.blob(fill.repository, digest: fill.digest, from: offset)
-                            reader = UpstreamReader(blob, from: offset, digest: fill.digest)
+                            reader = UpstreamReader(blob, from: offset, digest: fill.digest, verifyingAfter: prefix)
                         } catch {
                             throw CacheError(error, notFound: .blobUnknown, upstream: fill.upstream.configuration.registry)
                         }
@@ -65,10 +71,13 @@ public struct BlobBody: AsyncSequence, Sendable {
                         throw error
                     case .connecting:
                         await fill.progress.waitForChange(after: version)
-                    case .streaming(_, let visible):
-                        if offset < visible, offset <= (end ?? .max) {
+                    case .streaming(let expected, let visible):
+                        if offset < visible {
                             return try await read(fill.file, available: visible)
                         }
+                        // Every byte visible means verified (the last is withheld until
+                        // then): done, without waiting for the fsync and the rename.
+                        if let expected, visible == expected { return nil }
                         await fill.progress.waitForChange(after: version)
                     case .committed(let size):
                         return try await read(fill.file, available: size)
@@ -85,6 +94,19 @@ public struct BlobBody: AsyncSequence, Sendable {
             }
             offset += Int64(chunk.readableBytes)
             return chunk
+        }
+
+        /// The digest state of the blob's first `count` bytes, read back from the fill's file.
+        private func hash(_ fill: BlobFill, upTo count: Int64) async throws -> DigestHasher {
+            var hasher = DigestHasher(fill.digest.algorithm)
+            var position: Int64 = 0
+            while position < count {
+                let buffer = try await fill.file.read(at: position, count: Int(Swift.min(Int64(BlobBody.chunkSize), count - position)), into: scratch)
+                guard buffer.readableBytes > 0 else { throw CacheError(.unavailable, "blob file ended early") }
+                hasher.update(buffer)
+                position += Int64(buffer.readableBytes)
+            }
+            return hasher
         }
 
         /// Reads from `offset` up to `available` (and `end`); nil once a finished blob is exhausted.

@@ -7,7 +7,8 @@ import NIOCore
 import NIOPosix
 
 /// An open file descriptor for a blob (committed or still filling), read and written
-/// with positional I/O on a thread pool so no event loop or task executor blocks.
+/// with positional I/O on a thread pool so no event loop or task executor blocks, and
+/// flushed to disk on another pool so an fsync never holds up a read.
 ///
 /// Positional `pread`/`pwrite` need no shared offset, so many readers and one writer
 /// can use the same descriptor at once. The descriptor closes when the last reference
@@ -15,11 +16,11 @@ import NIOPosix
 public final class BlobFile: Sendable {
     /// The descriptor; valid until `deinit`.
     let descriptor: Int32
-    let threadPool: NIOThreadPool
+    let pools: BlobIOPools
 
-    init(descriptor: Int32, threadPool: NIOThreadPool) {
+    init(descriptor: Int32, pools: BlobIOPools) {
         self.descriptor = descriptor
-        self.threadPool = threadPool
+        self.pools = pools
     }
 
     deinit {
@@ -27,20 +28,20 @@ public final class BlobFile: Sendable {
     }
 
     /// Opens an existing file read-only; nil when it does not exist.
-    static func openForReading(path: String, threadPool: NIOThreadPool) throws -> BlobFile? {
+    static func openForReading(path: String, pools: BlobIOPools) throws -> BlobFile? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
             if errno == ENOENT { return nil }
             throw FileSystemError(operation: "open", path: path, code: errno)
         }
-        return BlobFile(descriptor: descriptor, threadPool: threadPool)
+        return BlobFile(descriptor: descriptor, pools: pools)
     }
 
     /// Creates a new file for reading and writing; fails if it exists.
-    static func create(path: String, threadPool: NIOThreadPool) throws -> BlobFile {
+    static func create(path: String, pools: BlobIOPools) throws -> BlobFile {
         let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
-        return BlobFile(descriptor: descriptor, threadPool: threadPool)
+        return BlobFile(descriptor: descriptor, pools: pools)
     }
 
     /// The file's current size.
@@ -58,7 +59,7 @@ public final class BlobFile: Sendable {
     /// fragment the heap badly under many parallel downloads).
     func read(at offset: Int64, count: Int, into scratch: ReadBuffer) async throws -> ByteBuffer {
         let descriptor = self.descriptor
-        return try await threadPool.runIfActive {
+        return try await pools.io.runIfActive {
             scratch.advance()
             scratch.buffer.clear(minimumCapacity: count)
             var filled = 0
@@ -80,7 +81,7 @@ public final class BlobFile: Sendable {
     /// Writes all of `buffer` at `offset`.
     func write(_ buffer: ByteBuffer, at offset: Int64) async throws {
         let descriptor = self.descriptor
-        try await threadPool.runIfActive {
+        try await pools.io.runIfActive {
             try buffer.withUnsafeReadableBytes { bytes in
                 var written = 0
                 while written < bytes.count {
@@ -95,10 +96,10 @@ public final class BlobFile: Sendable {
         }
     }
 
-    /// Flushes written data to stable storage.
+    /// Flushes written data to stable storage (on the sync pool).
     func synchronize() async throws {
         let descriptor = self.descriptor
-        try await threadPool.runIfActive {
+        try await pools.sync.runIfActive {
             guard fsync(descriptor) == 0 else { throw FileSystemError(operation: "fsync", path: "fd \(descriptor)", code: errno) }
         }
     }

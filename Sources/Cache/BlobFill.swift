@@ -11,6 +11,12 @@ final class BlobFill: Sendable {
     let repository: RepositoryName
     let upstream: any Upstream
 
+    /// Whether this download asked `upstream` for `repository` (so its "not found"
+    /// applies to a client asking for that same repository).
+    func serves(_ repository: RepositoryName, from upstream: any Upstream) -> Bool {
+        self.repository == repository && self.upstream.configuration.id == upstream.configuration.id
+    }
+
     init(digest: Digest, file: BlobFile, temporaryPath: String, repository: RepositoryName, upstream: any Upstream) {
         self.digest = digest
         self.file = file

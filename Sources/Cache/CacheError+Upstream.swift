@@ -20,6 +20,8 @@ extension CacheError {
             self.init(.unavailable, "upstream \(upstream) is unreachable")
         case .invalidResponse:
             self.init(.unavailable, "upstream \(upstream) sent an invalid response")
+        case .cancelled:
+            self.init(.unavailable, "request cancelled")
         }
     }
 }

@@ -36,4 +36,12 @@ public struct CacheError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(kind): \(message)" }
+
+    /// "Not there (or not visible) upstream", as opposed to a failure of the upstream.
+    public var isNotFound: Bool {
+        switch kind {
+        case .manifestUnknown, .blobUnknown, .nameUnknown: true
+        default: false
+        }
+    }
 }

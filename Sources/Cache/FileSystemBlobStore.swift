@@ -16,15 +16,15 @@ import OCI
 public struct FileSystemBlobStore: Sendable {
     /// The data directory.
     public let root: String
-    let threadPool: NIOThreadPool
+    public let pools: BlobIOPools
     /// Keeps downloads from filling the disk.
     public let space: DiskSpaceGuard
 
-    /// Uses `root` (created if missing) and runs file I/O on `threadPool`; downloads stop
+    /// Uses `root` (created if missing) and runs file I/O on `pools`; downloads stop
     /// writing when less than `reserve` bytes would stay free.
-    public init(root: String, reserve: Int64 = 0, threadPool: NIOThreadPool = .singleton) throws {
+    public init(root: String, reserve: Int64 = 0, pools: BlobIOPools = .shared) throws {
         self.root = root
-        self.threadPool = threadPool
+        self.pools = pools
         self.space = DiskSpaceGuard(path: root, reserve: reserve)
         try Self.makeDirectory(Self.temporaryDirectory(root))
         try Self.makeDirectory("\(root)/blobs")
@@ -37,7 +37,7 @@ public struct FileSystemBlobStore: Sendable {
 
     /// Opens a committed blob, or returns nil when it is not cached.
     public func open(_ digest: Digest) throws -> BlobFile? {
-        try BlobFile.openForReading(path: path(for: digest), threadPool: threadPool)
+        try BlobFile.openForReading(path: path(for: digest), pools: pools)
     }
 
     /// Whether a committed copy exists.
@@ -48,7 +48,7 @@ public struct FileSystemBlobStore: Sendable {
     /// Creates a uniquely named temporary file for filling `digest`.
     func makeTemporaryFile(for digest: Digest) throws -> (file: BlobFile, path: String) {
         let path = "\(Self.temporaryDirectory(root))/\(digest.hex).\(UInt64.random(in: 0...UInt64.max)).partial"
-        return (try BlobFile.create(path: path, threadPool: threadPool), path)
+        return (try BlobFile.create(path: path, pools: pools), path)
     }
 
     /// Publishes a verified temporary file as the blob `digest` (atomic rename).

@@ -43,7 +43,8 @@ public struct TagRecord: Sendable, Codable, Equatable {
 /// Layout: `manifests/<alg>/<xx>/<hex>` holds the media type, a newline and the exact
 /// bytes; `tags/<upstream>/<repository>/@tags/<tag>` holds a `TagRecord` as JSON. `@`
 /// cannot occur in a repository name, so tags never collide with nested repositories.
-/// Every file is written to `tmp/` and renamed into place.
+/// Every file is written to `tmp/`, fsynced and renamed into place; a manifest read
+/// from disk is checked against its digest (a torn file is dropped, never served).
 public final class FileSystemManifestStore: Sendable {
     /// The data directory.
     public let root: String
@@ -65,28 +66,32 @@ public final class FileSystemManifestStore: Sendable {
         try FileSystemBlobStore.makeDirectory(FileSystemBlobStore.temporaryDirectory(root))
     }
 
-    /// The manifest with `digest`, or nil when not cached.
+    /// The manifest with `digest`, or nil when not cached (or its file does not hash
+    /// to `digest`, e.g. torn by a crash: then the file is removed).
     public func manifest(_ digest: Digest) -> StoredManifest? {
         if let cached = memory.withLock({ $0.manifests[digest] }) { return cached }
-        guard let data = FileManager.default.contents(atPath: manifestPath(digest)),
+        let path = manifestPath(digest)
+        guard let data = FileManager.default.contents(atPath: path),
               let newline = data.firstIndex(of: 0x0a)
         else { return nil }
-        let manifest = StoredManifest(
-            mediaType: String(decoding: data[data.startIndex..<newline], as: UTF8.self),
-            digest: digest,
-            bytes: Array(data[(newline + 1)...])
-        )
+        let bytes = Array(data[(newline + 1)...])
+        guard DigestHasher.digest(of: bytes, algorithm: digest.algorithm) == digest else {
+            unlink(path)
+            return nil
+        }
+        let manifest = StoredManifest(mediaType: String(decoding: data[data.startIndex..<newline], as: UTF8.self), digest: digest, bytes: bytes)
         remember(manifest)
         return manifest
     }
 
-    /// Stores a verified manifest.
+    /// Stores a verified manifest: in memory at once, then on disk. When the disk write
+    /// fails (disk full) the error is thrown, but the manifest is still served from memory.
     public func store(_ manifest: StoredManifest) throws {
+        remember(manifest)
         var contents = Data(manifest.mediaType.utf8)
         contents.append(0x0a)
         contents.append(contentsOf: manifest.bytes)
         try writeAtomically(contents, to: manifestPath(manifest.digest))
-        remember(manifest)
     }
 
     /// The record for a tag of a repository of an upstream.
@@ -100,13 +105,14 @@ public final class FileSystemManifestStore: Sendable {
         return record
     }
 
-    /// Records what a tag points to.
+    /// Records what a tag points to: in memory at once, then on disk (a failed write
+    /// is thrown, the record still holds in memory).
     public func storeTag(_ tag: String, repository: RepositoryName, upstream: String, record: TagRecord) throws {
+        rememberTag(record, key: tagKey(tag, repository: repository, upstream: upstream))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         let data = try encoder.encode(record)
         try writeAtomically(data, to: tagPath(tag, repository: repository, upstream: upstream))
-        rememberTag(record, key: tagKey(tag, repository: repository, upstream: upstream))
     }
 
     /// Forgets a tag the upstream no longer has (or that the operator purged).
@@ -157,19 +163,39 @@ public final class FileSystemManifestStore: Sendable {
         }
     }
 
+    /// Writes `data` to a temporary file, fsyncs it and renames it to `path`, so a crash
+    /// leaves the old file or the new one, never a torn one.
     private func writeAtomically(_ data: Data, to path: String) throws {
         try FileSystemBlobStore.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
         let temporary = "\(FileSystemBlobStore.temporaryDirectory(root))/write.\(UInt64.random(in: 0...UInt64.max))"
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            unlink(temporary)
-            throw FileSystemError(operation: "write", path: temporary, code: errno == 0 ? EIO : errno)
-        }
+        try Self.writeDurably(data, to: temporary)
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw FileSystemError(operation: "rename", path: path, code: code)
+        }
+    }
+
+    /// Creates `path` with `data` and fsyncs it; removes it again on any failure.
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
+        defer { close(descriptor) }
+        let failure: FileSystemError? = data.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return FileSystemError(operation: "write", path: path, code: errno)
+                }
+                written += result
+            }
+            return fsync(descriptor) == 0 ? nil : FileSystemError(operation: "fsync", path: path, code: errno)
+        }
+        if let failure {
+            unlink(path)
+            throw failure
         }
     }
 }

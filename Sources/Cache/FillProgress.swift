@@ -71,6 +71,9 @@ public final class FillProgress: Sendable {
         }
     }
 
+    /// Readers waiting for a change right now (for tests and metrics).
+    public var waitingReaders: Int { state.withLock { $0.waiters.count } }
+
     /// Waits until the response head is known: returns the expected size (nil when the
     /// upstream did not announce one) or throws the download's error.
     public func waitForHead() async throws -> Int64? {

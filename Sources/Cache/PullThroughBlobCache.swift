@@ -67,6 +67,11 @@ public final class PullThroughBlobCache: Sendable {
     /// Number of downloads under way.
     public var activeDownloads: Int { fills.withLock { $0.count } }
 
+    /// Clients waiting on the download of `digest` right now (for tests and metrics).
+    public func waitingReaders(on digest: Digest) -> Int {
+        fills.withLock { $0[digest] }?.progress.waitingReaders ?? 0
+    }
+
     /// A blob's bytes (or the requested range of them) from the cache or the upstream.
     public func blob(
         _ digest: Digest,
@@ -77,15 +82,28 @@ public final class PullThroughBlobCache: Sendable {
         while true {
             if let response = try cachedBlob(digest, range: range) { return response }
             if !store.space.hasRoom(for: 0) {
-                return try await uncachedBlob(digest, repository: repository, upstream: upstream)
+                return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
             }
-            guard let (fill, started) = try joinOrStartFill(digest, repository: repository, upstream: upstream) else {
+            let joined: (BlobFill, started: Bool)?
+            do {
+                joined = try joinOrStartFill(digest, repository: repository, upstream: upstream)
+            } catch let error where error.kind == .diskFull {
+                return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
+            }
+            guard let (fill, started) = joined else {
                 continue // it was committed meanwhile: serve it from disk
             }
             let expectedSize: Int64?
             do {
                 expectedSize = try await fill.progress.waitForHead()
             } catch let error as CacheError {
+                // The download stopped writing before this client got a byte: stream on its own.
+                if error.kind == .diskFull {
+                    return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
+                }
+                // "Not there" from the first client's repository (or upstream) says nothing
+                // about this client's: ask for its own.
+                if error.isNotFound, !fill.serves(repository, from: upstream) { continue }
                 throw error
             } catch {
                 throw CacheError(.unavailable, "request cancelled")
@@ -118,17 +136,34 @@ public final class PullThroughBlobCache: Sendable {
         }
     }
 
-    /// The whole blob straight from the upstream, not cached (the disk is full).
-    private func uncachedBlob(_ digest: Digest, repository: RepositoryName, upstream: any Upstream) async throws(CacheError) -> BlobResponse {
+    /// The blob (or the requested range of it) straight from the upstream, not cached
+    /// (the disk is full). A whole body is verified as it streams; a range needs the
+    /// size first, from the upstream's HEAD.
+    private func uncachedBlob(_ digest: Digest, repository: RepositoryName, upstream: any Upstream, range: ByteRange?) async throws(CacheError) -> BlobResponse {
         logger.warning("cache disk full: serving a blob without caching it", metadata: ["digest": "\(digest)", "free": "\(store.space.freeBytes)"])
-        let blob: UpstreamBlob
+        let registry = upstream.configuration.registry
+        var span: ClosedRange<Int64>?
+        var size: Int64?
         do {
-            blob = try await upstream.blob(repository, digest: digest, from: 0)
+            if let range, let known = try await upstream.blobSize(repository, digest: digest) {
+                guard let resolved = range.resolve(size: known) else {
+                    throw CacheError(.rangeNotSatisfiable(size: known), "range not satisfiable for a blob of \(known) bytes")
+                }
+                span = resolved
+                size = known
+            }
+            let start = span?.lowerBound ?? 0
+            let blob = try await upstream.blob(repository, digest: digest, from: start)
+            if size == nil, blob.offset == 0 { size = blob.contentLength }
+            let body = BlobBody(source: .upstream(UpstreamReader(blob, from: start, digest: digest)), start: start, end: span?.upperBound, lease: nil)
+            return BlobResponse(digest: digest, size: size, range: span, source: .miss, body: body)
+        } catch let error as CacheError {
+            throw error
+        } catch let error as UpstreamError {
+            throw CacheError(error, notFound: .blobUnknown, upstream: registry)
         } catch {
-            throw CacheError(error, notFound: .blobUnknown, upstream: upstream.configuration.registry)
+            throw CacheError(.unavailable, "upstream \(registry) is unreachable")
         }
-        let body = BlobBody(source: .upstream(UpstreamReader(blob, from: 0, digest: digest)), start: 0, end: nil, lease: nil)
-        return BlobResponse(digest: digest, size: blob.offset == 0 ? blob.contentLength : nil, range: nil, source: .miss, body: body)
     }
 
     // MARK: - Hits
@@ -189,6 +224,8 @@ public final class PullThroughBlobCache: Sendable {
                     return .failure(CacheError(.unavailable, "server is shutting down"))
                 }
                 return .success((fill, true))
+            } catch let error as FileSystemError where error.isOutOfSpace {
+                return .failure(CacheError(.diskFull, "cache disk is full"))
             } catch {
                 logger.error("cannot create temporary blob file", metadata: ["digest": "\(digest)", "error": "\(error)"])
                 return .failure(CacheError(.unavailable, "cache storage error"))
@@ -222,6 +259,7 @@ public final class PullThroughBlobCache: Sendable {
             switch error {
             case let error as CacheError: clientError = error
             case let error as UpstreamError: clientError = CacheError(error, notFound: .blobUnknown, upstream: upstreamName)
+            case let error as FileSystemError where error.isOutOfSpace: clientError = CacheError(.diskFull, "cache disk is full")
             case is CancellationError: clientError = CacheError(.unavailable, "download cancelled: server shutting down")
             default: clientError = CacheError(.unavailable, "cache storage error")
             }
@@ -289,6 +327,9 @@ public final class PullThroughBlobCache: Sendable {
             logger.error("upstream blob digest mismatch; discarded", metadata: ["computed": "\(actual)", "bytes": "\(written)"])
             throw CacheError(.digestMismatch, "upstream content does not match digest \(fill.digest)")
         }
+        // Verified: readers may have the last byte now, not after the fsync (which can
+        // take seconds for a large blob); the file is published only once it is durable.
+        fill.progress.update(.streaming(expectedSize: written, visibleBytes: written))
         try await fill.file.synchronize()
         try store.commit(temporaryPath: fill.temporaryPath, as: fill.digest)
         return written

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OCI
+import Synchronization
 
 /// A manifest ready to send to a client.
 public struct ManifestResponse: Sendable {
@@ -12,22 +13,35 @@ public struct ManifestResponse: Sendable {
 /// tag: served from the cache while younger than the revalidation interval, then
 /// revalidated with HEAD (which Docker Hub does not count) and refetched only when the
 /// digest changed; served stale when the upstream is down, slow or rate-limiting.
-/// Concurrent requests for the same tag or digest share one upstream round trip.
+/// Concurrent requests for the same tag, or for the same digest in the same
+/// repository, share one upstream round trip.
+///
+/// After a failed revalidation the upstream is left alone for `staleBackoff`: cached
+/// tags are served stale at once instead of each request waiting out a timeout again.
+/// A disk too full to record anything does not fail a request: what was fetched is
+/// served from memory.
 public final class PullThroughManifestCache: Sendable {
     /// Registries cap manifests at 4 MiB; so does Ferry.
     public static let maximumManifestSize = 4 << 20
 
     public let store: FileSystemManifestStore
     let revalidationInterval: TimeInterval
+    let staleBackoff: TimeInterval
     let now: @Sendable () -> Date
     let logger: Logger
     private let tagFlights = SingleFlight<String, StoredManifest>()
-    private let digestFlights = SingleFlight<Digest, StoredManifest>()
+    private let digestFlights = SingleFlight<String, StoredManifest>()
+    /// Upstream id → until when it is considered down.
+    private let failing = Mutex<[String: Date]>([:])
 
     /// Creates the cache; `now` is the clock used to age tag records.
-    public init(store: FileSystemManifestStore, revalidationInterval: TimeInterval, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: FileSystemManifestStore, revalidationInterval: TimeInterval, staleBackoff: TimeInterval = 30, logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.revalidationInterval = revalidationInterval
+        self.staleBackoff = staleBackoff
         self.logger = logger
         self.now = now
     }
@@ -66,7 +80,9 @@ public final class PullThroughManifestCache: Sendable {
     func manifest(digest: Digest, repository: RepositoryName, upstream: any Upstream) async throws(CacheError) -> ManifestResponse {
         if let stored = store.manifest(digest) { return ManifestResponse(manifest: stored, source: .hit) }
         do {
-            let fetched = try await digestFlights.run(digest) {
+            // Keyed by repository too: one client's "not in my repository" must not
+            // become another's answer.
+            let fetched = try await digestFlights.run("\(upstream.configuration.id)/\(repository.value)@\(digest)") {
                 if let stored = store.manifest(digest) { return stored }
                 let answer = try await upstream.manifest(repository, reference: .digest(digest), headOnly: false)
                 return try verifiedManifest(answer, expected: digest, upstream: upstream)
@@ -86,6 +102,9 @@ public final class PullThroughManifestCache: Sendable {
         if let record, let cached, now().timeIntervalSince(record.validatedAt) < revalidationInterval {
             return ManifestResponse(manifest: cached, source: .hit)
         }
+        if let cached, isBackingOff(upstreamID) {
+            return ManifestResponse(manifest: cached, source: .stale)
+        }
         do {
             let key = "\(upstreamID)/\(repository.value):\(tag)"
             let manifest = try await tagFlights.run(key) {
@@ -93,7 +112,8 @@ public final class PullThroughManifestCache: Sendable {
             }
             return ManifestResponse(manifest: manifest, source: manifest.digest == cached?.digest ? .hit : .miss)
         } catch let error as UpstreamError where error.allowsStaleCopy && cached != nil {
-            logger.warning("upstream unavailable; serving cached tag", metadata: [
+            backOff(upstreamID)
+            logger.warning("upstream unavailable; serving cached tags without asking it for \(Int(staleBackoff)) s", metadata: [
                 "upstream": "\(upstream.configuration.registry)", "repo": "\(repository)", "tag": "\(tag)", "error": "\(error)",
             ])
             return ManifestResponse(manifest: cached!, source: .stale)
@@ -112,14 +132,34 @@ public final class PullThroughManifestCache: Sendable {
         if let cached {
             let head = try await upstream.manifest(repository, reference: .tag(tag), headOnly: true)
             if head.digest == cached.digest {
-                try store.storeTag(tag, repository: repository, upstream: upstreamID, record: TagRecord(digest: cached.digest, mediaType: cached.mediaType, validatedAt: now()))
+                recordTag(tag, repository: repository, upstreamID: upstreamID, manifest: cached)
                 return cached
             }
         }
         let answer = try await upstream.manifest(repository, reference: .tag(tag), headOnly: false)
         let manifest = try verifiedManifest(answer, expected: answer.digest, upstream: upstream)
-        try store.storeTag(tag, repository: repository, upstream: upstreamID, record: TagRecord(digest: manifest.digest, mediaType: manifest.mediaType, validatedAt: now()))
+        recordTag(tag, repository: repository, upstreamID: upstreamID, manifest: manifest)
         return manifest
+    }
+
+    /// Notes that the upstream confirmed the tag now; a failed disk write is logged, not
+    /// thrown (the record holds in memory, and the upstream did answer).
+    private func recordTag(_ tag: String, repository: RepositoryName, upstreamID: String, manifest: StoredManifest) {
+        do {
+            try store.storeTag(tag, repository: repository, upstream: upstreamID, record: TagRecord(digest: manifest.digest, mediaType: manifest.mediaType, validatedAt: now()))
+        } catch {
+            logger.warning("cannot record tag on disk; serving it from memory", metadata: ["repo": "\(repository)", "tag": "\(tag)", "error": "\(error)"])
+        }
+    }
+
+    private func isBackingOff(_ upstreamID: String) -> Bool {
+        let now = now()
+        return failing.withLock { $0[upstreamID].map { now < $0 } ?? false }
+    }
+
+    private func backOff(_ upstreamID: String) {
+        let until = now().addingTimeInterval(staleBackoff)
+        failing.withLock { $0[upstreamID] = until }
     }
 
     // MARK: - Helpers
@@ -138,7 +178,11 @@ public final class PullThroughManifestCache: Sendable {
             throw CacheError(.digestMismatch, "upstream manifest does not match digest \(expected)")
         }
         let manifest = StoredManifest(mediaType: answer.mediaType, digest: computed, bytes: body)
-        try store.store(manifest)
+        do {
+            try store.store(manifest)
+        } catch {
+            logger.warning("cannot store manifest on disk; serving it from memory", metadata: ["digest": "\(computed)", "error": "\(error)"])
+        }
         return manifest
     }
 

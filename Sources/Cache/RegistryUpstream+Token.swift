@@ -30,7 +30,7 @@ extension RegistryUpstream {
             } catch let error as UpstreamError {
                 throw error
             } catch {
-                throw .unreachable("\(error)")
+                throw Task.isCancelled ? .cancelled : .unreachable("\(error)")
             }
         default:
             return nil
@@ -55,22 +55,34 @@ extension RegistryUpstream {
             if realmMayReceiveCredentials(realm) {
                 request.headers.add(name: "Authorization", value: "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
             } else {
-                logger.warning("token realm is on another site; asking anonymously", metadata: ["realm": "\(realm.host ?? "")"])
+                logger.warning("token realm is neither https on the upstream's host nor in trusted-realms; asking it anonymously", metadata: ["realm": "\(realm.scheme ?? "")://\(realm.host ?? "")"])
             }
         }
         let response: HTTPClientResponse
         let body: ByteBuffer
+        let started = ContinuousClock.now
         do {
             response = try await client.execute(request, timeout: responseTimeout, logger: logger)
             body = try await response.body.collect(upTo: 1 << 20)
         } catch {
+            if Task.isCancelled { throw .cancelled }
+            observe("TOKEN", nil, ContinuousClock.now - started)
+            logger.warning("token realm unreachable", metadata: ["realm": "\(realm.host ?? "")", "error": "\(error)"])
             throw .unreachable("token realm: \(error)")
         }
-        switch response.status.code {
-        case 200: break
-        case 401, 403: throw .denied(status: Int(response.status.code))
-        case 429: throw .rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
-        default: throw .status(Int(response.status.code))
+        let status = Int(response.status.code)
+        observe("TOKEN", status, ContinuousClock.now - started)
+        guard status == 200 else {
+            // An expired or wrong operator credential shows here first: say so, since
+            // clients only see "repository not found".
+            logger.warning("token realm refused the mirror", metadata: [
+                "realm": "\(realm.host ?? "")", "status": "\(status)", "scope": "\(scope)", "credentials": "\(configuration.credentials != nil)",
+            ])
+            switch status {
+            case 401, 403: throw .denied(status: status)
+            case 429: throw .rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+            default: throw .status(status)
+            }
         }
         struct TokenResponse: Decodable {
             let token: String?
@@ -85,13 +97,21 @@ extension RegistryUpstream {
         return UpstreamTokenCache.Entry(authorization: "Bearer \(token)", expires: expires)
     }
 
-    /// Same host, same site (the last two labels, e.g. auth.docker.io and
-    /// registry-1.docker.io), or listed in `trustedRealmHosts`.
+    /// Only an `https` realm on the upstream's own host, or on a host listed in
+    /// `trustedRealmHosts` (Docker Hub's `auth.docker.io` is listed by default), gets
+    /// the credentials. "Same site" is not enough: under a shared suffix such as
+    /// `azurecr.io` or `pkg.dev`, a sibling host belongs to another tenant. A plain-http
+    /// realm qualifies only when listed with its scheme and port
+    /// (`http://registry.lan:5001`): an explicit, visible choice by the operator.
     func realmMayReceiveCredentials(_ realm: URL) -> Bool {
-        guard let realmHost = realm.host?.lowercased(), let upstreamHost = configuration.url.host?.lowercased() else { return false }
-        if realmHost == upstreamHost || configuration.trustedRealmHosts.map({ $0.lowercased() }).contains(realmHost) { return true }
-        func site(_ host: String) -> String { host.split(separator: ".").suffix(2).joined(separator: ".") }
-        let isAddress = upstreamHost.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
-        return !isAddress && site(realmHost) == site(upstreamHost)
+        guard let scheme = realm.scheme?.lowercased(), let realmHost = realm.host?.lowercased(),
+              let upstreamHost = configuration.url.host?.lowercased()
+        else { return false }
+        if scheme == "https", realmHost == upstreamHost { return true }
+        return configuration.trustedRealmHosts.contains { entry in
+            guard entry.contains("://") else { return scheme == "https" && entry.lowercased() == realmHost }
+            guard let trusted = URL(string: entry) else { return false }
+            return trusted.scheme?.lowercased() == scheme && trusted.host?.lowercased() == realmHost && trusted.port == realm.port
+        }
     }
 }

@@ -12,6 +12,8 @@ import OCI
 public struct RegistryUpstream: Upstream {
     public let configuration: UpstreamConfiguration
     let client: HTTPClient
+    /// The client for blob bodies, so long downloads never hold up manifests and tokens.
+    let blobClient: HTTPClient
     let tokens: UpstreamTokenCache
     /// How long to wait for a response head; body reads are bounded by the client's read timeout.
     let responseTimeout: TimeAmount
@@ -23,6 +25,7 @@ public struct RegistryUpstream: Upstream {
     public init(
         configuration: UpstreamConfiguration,
         client: HTTPClient,
+        blobClient: HTTPClient? = nil,
         responseTimeout: Duration,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
@@ -31,6 +34,7 @@ public struct RegistryUpstream: Upstream {
         self.observe = observe
         self.configuration = configuration
         self.client = client
+        self.blobClient = blobClient ?? client
         self.responseTimeout = .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000 + responseTimeout.components.attoseconds / 1_000_000_000)
         self.tokens = UpstreamTokenCache(now: now)
         var logger = logger
@@ -61,16 +65,32 @@ public struct RegistryUpstream: Upstream {
     }
 
     public func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
-        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [], range: offset > 0 ? "bytes=\(offset)-" : nil)
+        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [], range: offset > 0 ? "bytes=\(offset)-" : nil, bulk: true)
         try await expectSuccess(response)
         let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
         return UpstreamBlob(contentLength: length, offset: response.status == .partialContent ? offset : 0, body: response.body)
     }
 
+    /// The size from HEAD's `Content-Length`; when the upstream (or a proxy before it)
+    /// leaves that out, from the total in `Content-Range` of a one-byte ranged GET.
     public func blobSize(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> Int64? {
-        let response = try await send(.HEAD, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [])
+        let path = "/v2/\(repository.value)/blobs/\(digest)"
+        let response = try await send(.HEAD, path: path, repository: repository, accept: [])
         try await expectSuccess(response)
-        return response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        if let length = response.headers.first(name: "Content-Length").flatMap({ Int64($0) }) { return length }
+        let probe = try await send(.GET, path: path, repository: repository, accept: [], range: "bytes=0-0")
+        try await expectSuccess(probe)
+        await drain(probe)
+        guard probe.status == .partialContent else {
+            return probe.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        }
+        return probe.headers.first(name: "Content-Range").flatMap { Self.totalSize(contentRange: $0) }
+    }
+
+    /// The total of `Content-Range: bytes 0-0/1234`; nil for `*` or malformed values.
+    static func totalSize(contentRange: String) -> Int64? {
+        guard let slash = contentRange.lastIndex(of: "/") else { return nil }
+        return Int64(contentRange[contentRange.index(after: slash)...].trimmingCharacters(in: .whitespaces))
     }
 
     public func tags(_ repository: RepositoryName, count: Int?, last: String?) async throws(UpstreamError) -> UpstreamTagList {
@@ -94,13 +114,13 @@ public struct RegistryUpstream: Upstream {
 
     /// Sends a request with the cached authorization for the repository's pull scope,
     /// answering one authentication challenge if the upstream sends one.
-    func send(_ method: HTTPMethod, path: String, repository: RepositoryName, accept: [String], range: String? = nil) async throws(UpstreamError) -> HTTPClientResponse {
+    func send(_ method: HTTPMethod, path: String, repository: RepositoryName, accept: [String], range: String? = nil, bulk: Bool = false) async throws(UpstreamError) -> HTTPClientResponse {
         let scope = Scope.pull(repository).description
         var authorization = tokens.authorization(for: scope)
         if authorization == nil, let challenge = tokens.challenge {
             authorization = try await authorize(challenge, scope: scope)
         }
-        let response = try await execute(method, path: path, accept: accept, authorization: authorization, range: range)
+        let response = try await execute(method, path: path, accept: accept, authorization: authorization, range: range, bulk: bulk)
         guard response.status == .unauthorized,
               let header = response.headers.first(name: "WWW-Authenticate"),
               let challenge = AuthChallenge.parse(header)
@@ -111,10 +131,10 @@ public struct RegistryUpstream: Upstream {
         guard let fresh = try await authorize(challenge, scope: scope) else {
             throw .denied(status: 401)
         }
-        return try await execute(method, path: path, accept: accept, authorization: fresh, range: range)
+        return try await execute(method, path: path, accept: accept, authorization: fresh, range: range, bulk: bulk)
     }
 
-    private func execute(_ method: HTTPMethod, path: String, accept: [String], authorization: String?, range: String?) async throws(UpstreamError) -> HTTPClientResponse {
+    private func execute(_ method: HTTPMethod, path: String, accept: [String], authorization: String?, range: String?, bulk: Bool) async throws(UpstreamError) -> HTTPClientResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "User-Agent", value: "ferry")
@@ -123,10 +143,11 @@ public struct RegistryUpstream: Upstream {
         if let range { request.headers.add(name: "Range", value: range) }
         let started = ContinuousClock.now
         do {
-            let response = try await client.execute(request, timeout: responseTimeout, logger: logger)
+            let response = try await (bulk ? blobClient : client).execute(request, timeout: responseTimeout, logger: logger)
             observe(method.rawValue, Int(response.status.code), ContinuousClock.now - started)
             return response
         } catch {
+            if Task.isCancelled { throw .cancelled }
             observe(method.rawValue, nil, ContinuousClock.now - started)
             logger.warning("upstream request failed", metadata: ["method": "\(method)", "path": "\(path)", "error": "\(error)"])
             throw .unreachable("\(error)")

@@ -39,10 +39,18 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
             }
             guard let shared else { continue }
             // A leader that was cancelled says nothing about the work itself: try again.
-            if case .failure(let error) = shared, error is CancellationError, !Task.isCancelled { continue }
+            if case .failure(let error) = shared, Self.isCancellation(error), !Task.isCancelled { continue }
             return try shared.get()
         }
     }
+
+    /// Whether `error` only says that the task asking was cancelled.
+    static func isCancellation(_ error: any Error) -> Bool {
+        error is CancellationError || (error as? UpstreamError) == .cancelled
+    }
+
+    /// Callers waiting on the run for `key` (for tests and metrics).
+    public func waiters(for key: Key) -> Int { flights.withLock { $0[key]?.count ?? 0 } }
 
     /// Number of keys with work under way (for tests and metrics).
     public var inFlightCount: Int { flights.withLock { $0.count } }

@@ -85,13 +85,16 @@ public enum UpstreamError: Error, Sendable, Equatable {
     case unreachable(String)
     /// A response that breaks the protocol (oversized manifest, bad token JSON).
     case invalidResponse(String)
+    /// The asking task was cancelled; says nothing about the upstream (a request
+    /// sharing the call retries it).
+    case cancelled
 
     /// Whether a cached copy should be served instead (upstream down, slow or limiting us).
     public var allowsStaleCopy: Bool {
         switch self {
         case .unreachable, .rateLimited: true
         case .status(let code): code >= 500
-        case .notFound, .denied, .invalidResponse: false
+        case .notFound, .denied, .invalidResponse, .cancelled: false
         }
     }
 }

@@ -3,8 +3,10 @@ import OCI
 
 /// Streams a blob straight from the upstream, without the cache: for new requests while
 /// the disk is full, and for clients whose shared download had to stop writing.
-/// Starting at byte 0 it also verifies the digest and holds back the last chunk until it
-/// has, so a complete body is never bad data.
+/// When it can see the whole blob (it starts at byte 0, the upstream ignored the range,
+/// or it is given the digest state of the bytes before its offset) it verifies the
+/// digest and holds back the last chunk until it has, so a complete body is never bad
+/// data.
 final class UpstreamReader: @unchecked Sendable {
     // Unchecked: an UpstreamReader belongs to one BlobBody iterator, which calls `next()`
     // sequentially (each call awaits the previous), so its state is never shared.
@@ -14,12 +16,19 @@ final class UpstreamReader: @unchecked Sendable {
     private var held: ByteBuffer?
     let digest: Digest
 
-    /// Reads `body`, which starts at blob offset `bodyOffset`, from `offset` on.
-    init(_ blob: UpstreamBlob, from offset: Int64, digest: Digest) {
+    /// Reads `blob` (whose body starts at blob offset `blob.offset`) from `offset` on;
+    /// `prefix` is the digest state of bytes `0..<offset` when the caller has them.
+    init(_ blob: UpstreamBlob, from offset: Int64, digest: Digest, verifyingAfter prefix: DigestHasher? = nil) {
         iterator = blob.body.makeAsyncIterator()
         skip = max(0, offset - blob.offset)
         self.digest = digest
-        hasher = offset == 0 && blob.offset == 0 ? DigestHasher(digest.algorithm) : nil
+        if blob.offset == 0 {
+            hasher = DigestHasher(digest.algorithm)
+        } else if blob.offset == offset {
+            hasher = prefix
+        } else {
+            hasher = nil
+        }
     }
 
     /// The next chunk, or nil at the end (after the digest checked out).

@@ -26,7 +26,7 @@ public struct AccountController: Sendable {
         guard let (username, secret) = TokenController.basicCredentials(request.headers[.authorization]) else {
             throw OCIError(.unauthorized, "authentication required")
         }
-        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientAddress) {
+        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork) {
         case .authenticated: break
         case .rejected: throw OCIError(.unauthorized, "invalid username or password")
         case .suspended(let message): throw OCIError(.denied, message)

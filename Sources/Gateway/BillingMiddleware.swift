@@ -54,7 +54,7 @@ public struct BillingMiddleware: RouterMiddleware {
         default:
             break
         }
-        if let address = context.clientAddress { billing.meter.recordAddress(userID: standing.userID, address: address) }
+        if let address = context.clientNetwork { billing.meter.recordAddress(userID: standing.userID, address: address) }
 
         var response: Response
         do {

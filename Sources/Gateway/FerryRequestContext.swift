@@ -72,7 +72,10 @@ public struct FerryRequestContext: RequestContext {
         self.record = RequestRecord()
     }
 
-    /// The client's IP address, for throttling, metering and logs: the one a trusted
-    /// proxy reported, else the peer's.
+    /// The client's IP address, for logs: the one a trusted proxy reported, else the peer's.
     public var clientAddress: String? { record.clientAddress ?? remoteAddress?.ipAddress }
+
+    /// The key the client is throttled and counted under: its IPv4 address, or its
+    /// IPv6 /64 (one client usually holds a whole /64).
+    public var clientNetwork: String? { clientAddress.map { IPNetwork.clientKey(for: $0) ?? $0 } }
 }

@@ -2,9 +2,14 @@ import HTTPTypes
 import Hummingbird
 
 /// Behind a reverse proxy: when the peer is a trusted proxy, takes the client address
-/// from `X-Forwarded-For` (the rightmost entry that is not itself a trusted proxy) and
-/// the public URL for challenges from `X-Forwarded-Proto` and `X-Forwarded-Host`.
-/// Headers from anyone else are ignored, so clients cannot forge their address.
+/// from `X-Forwarded-For` and the public URL for challenges from `X-Forwarded-Proto` and
+/// `X-Forwarded-Host`. Headers from anyone else are ignored.
+///
+/// `X-Forwarded-For` is read right to left, since only the entries appended by trusted
+/// proxies can be believed: the first address that is not a trusted proxy is the
+/// client. When every entry is a trusted proxy (or one cannot be read), the peer itself
+/// is taken, never the leftmost entry, which the client wrote. Trusted ranges must
+/// therefore hold proxies only.
 public struct ForwardedHeadersMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
     let trusted: [IPNetwork]
@@ -18,9 +23,9 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
         guard let peer = context.remoteAddress?.ipAddress, isTrusted(peer) else {
             return try await next(request, context)
         }
-        if let forwarded = request.headers[.xForwardedFor] {
-            let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { IPNetwork.bytes(of: $0) != nil }
-            context.record.clientAddress = hops.last { !isTrusted($0) } ?? hops.first
+        let forwarded = request.headers[values: .xForwardedFor].joined(separator: ",")
+        if !forwarded.isEmpty {
+            context.record.clientAddress = Self.client(forwardedFor: forwarded, isTrusted: isTrusted)
         }
         if let host = request.headers[.xForwardedHost]?.split(separator: ",").first.map({ $0.trimmingCharacters(in: .whitespaces) }), !host.isEmpty,
            host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) {
@@ -32,6 +37,17 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
 
     private func isTrusted(_ address: String) -> Bool {
         trusted.contains { $0.contains(address) }
+    }
+
+    /// The rightmost entry that is not a trusted proxy; nil (meaning: the peer) when
+    /// every entry is trusted or an entry that is not an address comes first.
+    public static func client(forwardedFor header: String, isTrusted: (String) -> Bool) -> String? {
+        for hop in header.split(separator: ",").reversed() {
+            let address = IPNetwork.strippingPort(hop.trimmingCharacters(in: .whitespaces))
+            guard IPNetwork.bytes(of: address) != nil else { return nil }
+            if !isTrusted(address) { return address }
+        }
+        return nil
     }
 }
 

@@ -1,5 +1,6 @@
 import Accounts
 import Foundation
+import OCI
 
 /// What the gateway needs to run in `subscribers` mode: token issuing and checking,
 /// credential checks, and the caches that make suspensions bite within seconds.
@@ -7,7 +8,8 @@ public struct GatewayAuth: Sendable {
     public let tokens: RegistryTokenService
     public let authenticator: Authenticator
     public let accounts: AccountService
-    public let activeUsers: ActiveUserCache
+    /// Whether the credential behind a bearer token still stands (re-read every few seconds).
+    public let credentials: CredentialStatusCache
     public let mirrorKeys: MirrorKeyResolver
     /// Plans and metering; nil runs subscribers mode without plans (private deployments).
     public let billing: GatewayBilling?
@@ -28,10 +30,17 @@ public struct GatewayAuth: Sendable {
         self.tokens = tokens
         self.authenticator = authenticator
         self.accounts = accounts
-        self.activeUsers = ActiveUserCache(users: accounts.users, lifetime: statusLifetime, now: now)
+        self.credentials = CredentialStatusCache(users: accounts.users, lifetime: statusLifetime, now: now)
         self.mirrorKeys = MirrorKeyResolver(accounts: accounts, lifetime: statusLifetime, now: now)
         self.now = now
     }
+}
+
+/// A request that is malformed in a way no OCI error code names: answered 400 with
+/// `code` in the OCI error document.
+struct BadRequest: Error {
+    let code: OCIErrorCode
+    let message: String
 }
 
 /// A request refused for being too frequent, with the seconds to wait.

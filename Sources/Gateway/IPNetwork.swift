@@ -36,6 +36,27 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(address.count == 4 ? address.map(String.init).joined(separator: ".") : "ipv6")/\(prefixLength)" }
 
+    /// The key one client is counted under (login throttle, distinct addresses per day):
+    /// an IPv4 address as is, an IPv6 address by its /64, since a single client
+    /// normally holds a whole /64. Nil when `text` is not an address.
+    public static func clientKey(for text: String) -> String? {
+        guard let bytes = bytes(of: text) else { return nil }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
+
+    /// An address without a port: `1.2.3.4:80` → `1.2.3.4`, `[2001:db8::1]:443` →
+    /// `2001:db8::1`; other text unchanged.
+    public static func strippingPort(_ text: String) -> String {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            return String(text[text.index(after: text.startIndex)..<close])
+        }
+        let colons = text.filter { $0 == ":" }.count
+        if colons == 1, let colon = text.firstIndex(of: ":") { return String(text[..<colon]) }
+        return text
+    }
+
     /// The 4 or 16 bytes of an address (an IPv4-mapped IPv6 address counts as IPv4).
     static func bytes(of text: String) -> [UInt8]? {
         var v4 = in_addr()

@@ -41,6 +41,8 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as BillingError:
             logger.error("billing storage error", metadata: ["error": "\(error)"])
             return errorResponse(.unavailable, message: "service temporarily unavailable")
+        case let error as BadRequest:
+            return errorResponse(error.code, message: error.message, status: .badRequest)
         case let error as TooManyRequests:
             var response = errorResponse(.tooManyRequests, message: error.message)
             response.headers[.retryAfter] = String(error.retryAfter)

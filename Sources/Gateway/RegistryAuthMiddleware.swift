@@ -25,11 +25,15 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
         guard path == "/v2" || path.hasPrefix("/v2/") else { return try await next(request, context) }
 
         if let key = mirrorKey(in: request) {
-            guard let username = try await auth.mirrorKeys.username(forKey: key) else {
+            switch try await auth.mirrorKeys.resolve(key: key, clientAddress: context.clientNetwork) {
+            case .user(let username):
+                context.record.user = username
+                return try await next(request, context)
+            case .unknown:
                 throw OCIError(.unauthorized, "unknown or revoked mirror key")
+            case .throttled(let retryAfter):
+                throw TooManyRequests(retryAfter: retryAfter, message: "too many unknown mirror keys: try again in \(retryAfter) seconds")
             }
-            context.record.user = username
-            return try await next(request, context)
         }
 
         // The repository named in the path, for the challenge's scope (a malformed path
@@ -44,8 +48,10 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
         } catch {
             return challenge(name, error: "invalid_token", message: "invalid or expired token (\(error))", context: context)
         }
-        guard try await auth.activeUsers.isActive(claims.sub) else {
-            return challenge(name, error: "invalid_token", message: "account \(claims.sub) is suspended or deleted", context: context)
+        guard let userID = claims.uid, let credential = claims.cred.flatMap(Credential.init),
+              try await auth.credentials.isValid(userID: userID, username: claims.sub, credential: credential)
+        else {
+            return challenge(name, error: "invalid_token", message: "token revoked: the account is suspended or deleted, or its login was revoked or changed", context: context)
         }
         if let name, !claims.allows("pull", repository: name) {
             return challenge(name, error: "insufficient_scope", message: "token does not grant pull on \(name)", context: context)
@@ -57,13 +63,13 @@ public struct RegistryAuthMiddleware: RouterMiddleware {
     /// The key label of a `<key>.<mirror domain>` host.
     private func mirrorKey(in request: Request) -> String? {
         guard let domain = configuration.mirrorDomain,
-              let host = (request.headers[HTTPField.Name("Host")!] ?? request.head.authority).map(UpstreamDirectory.hostWithoutPort),
+              let host = (request.headers[HTTPField.Name("Host")!] ?? request.head.authority).map(UpstreamDirectory.normalizedHost),
               host.hasSuffix("." + domain)
         else { return nil }
         let label = host.dropLast(domain.count + 1)
         // Only a label shaped like a key (52 base32 characters) is one, so per-upstream
         // host names under the same domain (`quay.<domain>`) keep their normal login.
-        guard label.count == 52, label.allSatisfy({ ("a"..."z").contains($0) || ("2"..."7").contains($0) }) else { return nil }
+        guard UpstreamDirectory.isMirrorKeyLabel(label) else { return nil }
         return String(label)
     }
 

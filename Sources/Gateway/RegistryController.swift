@@ -103,7 +103,11 @@ public struct RegistryController: Sendable {
         if request.method == .head {
             let (size, source) = try await blobs.blobSize(digest, repository: target.repository, upstream: target.upstream)
             context.record.source = source.rawValue
-            if let size { headers[.contentLength] = String(size) }
+            guard let size else {
+                // Unknown even to the upstream: say nothing rather than "0 bytes".
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: nil) { writer in try await writer.finish(nil) })
+            }
+            headers[.contentLength] = String(size)
             return Response(status: .ok, headers: headers)
         }
         let range = try request.headers[.range].flatMap { header throws(OCIError) in try ByteRange.parse(header) }

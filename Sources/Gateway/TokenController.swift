@@ -58,11 +58,11 @@ public struct TokenController: Sendable {
         if let account = query["account"].map(String.init), !account.isEmpty, account != username {
             throw OCIError(.unauthorized, "account \(account) does not match the credentials")
         }
-        let user = try await authenticate(username: username, secret: secret, context: context)
+        let (user, credential) = try await authenticate(username: username, secret: secret, context: context)
         let scopes = query.getAll("scope").flatMap { Self.scopes($0) }
         let offline = query["offline_token"].map { $0 == "true" } ?? false
         let clientID = query["client_id"].map(String.init) ?? "unknown"
-        return try await tokenResponse(for: user, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
+        return try await tokenResponse(for: user, credential: credential, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
     }
 
     @Sendable func post(_ request: Request, context: FerryRequestContext) async throws -> Response {
@@ -76,18 +76,20 @@ public struct TokenController: Sendable {
             guard let username = form["username"], let password = form["password"] else {
                 throw OCIError(.unauthorized, "grant_type=password needs username and password")
             }
-            let user = try await authenticate(username: username, secret: password, context: context)
+            let (user, credential) = try await authenticate(username: username, secret: password, context: context)
             let offline = form["access_type"] == "offline"
-            return try await tokenResponse(for: user, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
+            return try await tokenResponse(for: user, credential: credential, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
         case "refresh_token":
             guard let refreshToken = form["refresh_token"],
-                  let (user, replacement) = try await auth.accounts.redeemRefreshToken(refreshToken)
+                  let (user, redeemed) = try await auth.accounts.redeemRefreshToken(refreshToken, clientAddress: context.clientNetwork)
             else {
                 throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
             }
             context.record.user = user.username
             if let billing = auth.billing { _ = try await billing.limits.admit(username: user.username) }
-            return try await tokenResponse(for: user, scopes: scopes, refreshToken: replacement, context: context)
+            // No replacement: docker keeps using the token it stored at login, which stays
+            // valid (and listed, with its last use, by `ferry token refresh list`).
+            return try await tokenResponse(for: user, credential: .refreshToken(id: redeemed.id), scopes: scopes, context: context)
         default:
             throw OCIError(.unsupported, "unsupported grant_type: use password or refresh_token")
         }
@@ -95,14 +97,20 @@ public struct TokenController: Sendable {
 
     // MARK: - Helpers
 
-    private func authenticate(username: String, secret: String, context: FerryRequestContext) async throws -> User {
-        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientAddress) {
-        case .authenticated(let user):
+    /// Scopes granted in one token at most (a token must stay small enough to verify).
+    static let maximumScopes = 50
+
+    private func authenticate(username: String, secret: String, context: FerryRequestContext) async throws -> (User, Credential) {
+        guard User.isAcceptableLogin(username) else {
+            throw BadRequest(code: .unauthorized, message: "malformed username: at most 255 bytes, no control characters")
+        }
+        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork) {
+        case .authenticated(let user, let credential):
             context.record.user = user.username
             if let billing = auth.billing {
                 _ = try await billing.limits.admit(username: user.username)  // no token without a subscription
             }
-            return user
+            return (user, credential)
         case .rejected:
             throw OCIError(.unauthorized, "invalid username or password")
         case .suspended(let message):
@@ -112,10 +120,10 @@ public struct TokenController: Sendable {
         }
     }
 
-    private func tokenResponse(for user: User, scopes: [Scope], refreshClientID: String? = nil, refreshToken: String? = nil, context: FerryRequestContext) async throws -> Response {
-        let granted = ScopeGrant.grant(scopes, isMirrored: isMirrored)
-        let issued = try await auth.tokens.issue(subject: user.username, access: granted, now: auth.now())
-        var refresh = refreshToken
+    private func tokenResponse(for user: User, credential: Credential, scopes: [Scope], refreshClientID: String? = nil, context: FerryRequestContext) async throws -> Response {
+        let granted = ScopeGrant.grant(Array(scopes.prefix(Self.maximumScopes)), isMirrored: isMirrored)
+        let issued = try await auth.tokens.issue(subject: user.username, userID: user.id, credential: credential, access: granted, now: auth.now())
+        var refresh: String?
         if let refreshClientID { refresh = try await auth.accounts.issueRefreshToken(for: user, clientID: refreshClientID) }
         var document: [String: any Sendable] = [
             "token": issued.token,
@@ -126,7 +134,7 @@ public struct TokenController: Sendable {
         if let refresh { document["refresh_token"] = refresh }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
         context.logger.info("token issued", metadata: [
-            "user": "\(user.username)", "scopes": "\(granted.map(\.name).joined(separator: ","))", "refresh": "\(refresh != nil)",
+            "user": "\(user.username)", "scopes": "\(granted.count)", "credential": "\(credential)", "refresh": "\(refresh != nil)",
         ])
         return Response(
             status: .ok,

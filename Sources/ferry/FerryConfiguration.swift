@@ -198,7 +198,7 @@ struct FerryConfiguration: Sendable {
             hosts: hosts.map { $0.lowercased() },
             usesLibraryNamespace: try values.bool("\(key).library", default: builtIn?.library ?? false),
             credentials: credentials,
-            trustedRealmHosts: values.list("\(key).trusted-realms") ?? []
+            trustedRealmHosts: (builtIn?.trustedRealms ?? []) + (values.list("\(key).trusted-realms") ?? [])
         )
     }
 
@@ -299,10 +299,12 @@ enum DefaultUpstreams {
         let aliases: [String]
         let url: String
         let library: Bool
+        /// Token realms on other hosts that may receive this upstream's credentials.
+        var trustedRealms: [String] = []
     }
 
     static let all = [
-        Entry(id: "docker", registry: "docker.io", aliases: ["registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"], url: "https://registry-1.docker.io", library: true),
+        Entry(id: "docker", registry: "docker.io", aliases: ["registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"], url: "https://registry-1.docker.io", library: true, trustedRealms: ["auth.docker.io"]),
         Entry(id: "gcr", registry: "gcr.io", aliases: [], url: "https://gcr.io", library: false),
         Entry(id: "k8s", registry: "registry.k8s.io", aliases: ["k8s.gcr.io"], url: "https://registry.k8s.io", library: false),
         Entry(id: "quay", registry: "quay.io", aliases: [], url: "https://quay.io", library: false),

@@ -40,10 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "ferry")
         configuration.log(to: logger)
 
+        // The cache's file I/O runs on pools of its own (reads and writes; fsync), which
+        // live as long as the process.
+        let pools = BlobIOPools.start()
         let blobStore: FileSystemBlobStore
         let manifestStore: FileSystemManifestStore
         do {
-            blobStore = try FileSystemBlobStore(root: configuration.dataDirectory, reserve: configuration.cacheMinimumFree)
+            blobStore = try FileSystemBlobStore(root: configuration.dataDirectory, reserve: configuration.cacheMinimumFree, pools: pools)
             manifestStore = try FileSystemManifestStore(root: configuration.dataDirectory)
             let removed = try blobStore.removeTemporaryFiles()
             if removed > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(removed)"]) }
@@ -57,25 +60,21 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = FerryMetrics()
         let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)
 
-        let httpClient = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: .init(
-                redirectConfiguration: .follow(max: 5, allowCycles: false),
-                timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)),
-                decompression: .disabled
-            )
-        )
+        let httpClient = Self.makeUpstreamClient(configuration)
+        let blobClient = Self.makeUpstreamClient(configuration)
         do {
             let upstreams: [any Upstream] = configuration.upstreams.map { upstream in
                 RegistryUpstream(
-                    configuration: upstream, client: httpClient, responseTimeout: configuration.responseTimeout, logger: logger,
+                    configuration: upstream, client: httpClient, blobClient: blobClient, responseTimeout: configuration.responseTimeout, logger: logger,
                     observe: { method, status, duration in
                         metrics.upstreamRequest(upstream: upstream.registry, method: method, status: status, duration: duration)
                     }
                 )
             }
             let dataDirectory = configuration.dataDirectory
-            let directory = try UpstreamDirectory(upstreams: upstreams, defaultID: configuration.defaultUpstream)
+            let directory = try UpstreamDirectory(
+                upstreams: upstreams, defaultID: configuration.defaultUpstream, domains: [configuration.domain, configuration.gateway.mirrorDomain].compactMap { $0 }
+            )
             let manifests = PullThroughManifestCache(
                 store: manifestStore,
                 revalidationInterval: TimeInterval(configuration.tagRevalidation.components.seconds),
@@ -111,9 +110,32 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch {
             try? await httpClient.shutdown()
+            try? await blobClient.shutdown()
             throw error
         }
         try await httpClient.shutdown()
+        try await blobClient.shutdown()
+    }
+
+    /// Upstream connections per host: HTTP/1.1 upstreams (on-premises registries, S3
+    /// blob storage) need one connection per concurrent download, and AsyncHTTPClient's
+    /// default of 8 would queue the ninth download (and fail it after the connect timeout).
+    static let upstreamConnectionsPerHost = 256
+
+    /// An HTTP client for upstream requests (one for registry API calls, one for blob
+    /// bodies, so long downloads never hold up manifests and tokens).
+    static func makeUpstreamClient(_ configuration: FerryConfiguration) -> HTTPClient {
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: upstreamConnectionsPerHost)
+        pool.retryConnectionEstablishment = true
+        return HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: .init(
+                redirectConfiguration: .follow(max: 5, allowCycles: false),
+                timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)),
+                connectionPool: pool,
+                decompression: .disabled
+            )
+        )
     }
 
     /// Runs the application until SIGTERM or SIGINT; then it stops accepting connections,
@@ -192,7 +214,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
 
         let users = PostgresUserRepository(client: client, logger: logger)
-        let hasher = Argon2PasswordHasher()
+        // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
+        // flood is refused with 429 rather than stalling downloads.
+        let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
         let accounts = AccountService(users: users, hasher: hasher)
         let authenticator = try Authenticator(users: users, hasher: hasher, logger: logger)
         var billing: GatewayBilling?

@@ -4,7 +4,9 @@ import Logging
 import ServiceLifecycle
 
 /// Reloads the token signing keys from PostgreSQL every 30 seconds, so a `ferry keys
-/// rotate` on any machine reaches every running replica.
+/// rotate` or `keys revoke` on any machine reaches every running replica; and retires
+/// keys superseded longer than a token lifetime ago, so a rotated-out key stops
+/// verifying once its tokens have expired.
 struct SigningKeyRefreshService: Service {
     let tokens: RegistryTokenService
     let repository: any SigningKeyRepository
@@ -18,6 +20,7 @@ struct SigningKeyRefreshService: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(30))
                 do {
+                    try await repository.retireSuperseded(now: Date(), retention: TimeInterval(tokens.lifetime + tokens.leeway))
                     let keys = try await repository.allKeys()
                     let ids = Set(keys.map(\.keyID))
                     if ids != known, !keys.isEmpty {

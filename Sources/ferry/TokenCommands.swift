@@ -2,12 +2,13 @@ import Accounts
 import ArgumentParser
 import Foundation
 
-/// `ferry token …`: personal access tokens (usable as the password in `docker login`).
+/// `ferry token …`: personal access tokens (usable as the password in `docker login`),
+/// and the refresh tokens docker stores at login (`ferry token refresh …`).
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Manage personal access tokens.",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Manage personal access tokens and login refresh tokens.",
+        subcommands: [Create.self, List.self, Revoke.self, RefreshTokenCommand.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -138,11 +139,25 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Manage token signing keys.",
-        subcommands: [Rotate.self, List.self, Certificates.self]
+        subcommands: [Rotate.self, List.self, Certificates.self, Revoke.self]
     )
 
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a signing key at once (e.g. it leaked); its tokens stop verifying within 30 seconds.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Key id (kid, from keys list).") var kid: String
+
+        func run() async throws {
+            try await database.withAccounts { _, client in
+                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).revoke(keyID: kid)
+            }
+            print("removed signing key \(kid); running servers stop accepting its tokens within 30 seconds")
+            print("a CNCF registry given ferry keys certificates keeps trusting it until its rootcertbundle is replaced")
+        }
+    }
+
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a new signing key; older keys keep verifying their tokens until they expire.")
+        static let configuration = CommandConfiguration(abstract: "Add a new signing key; the previous one keeps verifying until its tokens expire, then servers retire it.")
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {

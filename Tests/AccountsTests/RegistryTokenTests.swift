@@ -25,7 +25,7 @@ import Testing
     @Test func tokenHasTheRegistryClaimsAndHeader() async throws {
         let service = try await makeService()
         let access = [RegistryClaims.ResourceActions(type: "repository", name: "library/nginx", actions: ["pull"])]
-        let issued = try await service.issue(subject: "alice", access: access, now: clock.now)
+        let issued = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: access, now: clock.now)
         let parts = issued.token.split(separator: ".")
         #expect(parts.count == 3)
         let header = try Self.decodeSegment(parts[0])
@@ -59,7 +59,7 @@ import Testing
 
     @Test func expiredNotYetValidAndWrongAudienceAreRejected() async throws {
         let service = try await makeService()
-        let issued = try await service.issue(subject: "alice", access: [], now: clock.now)
+        let issued = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
         await #expect(throws: TokenRejection.expired) { _ = try await service.verify(issued.token, now: clock.now.addingTimeInterval(300 + 31)) }
         _ = try await service.verify(issued.token, now: clock.now.addingTimeInterval(300 + 29))  // within the leeway
         await #expect(throws: TokenRejection.notYetValid) { _ = try await service.verify(issued.token, now: clock.now.addingTimeInterval(-60)) }
@@ -70,7 +70,7 @@ import Testing
 
     @Test func tamperedUnsignedAndHMACForgedTokensAreRejected() async throws {
         let service = try await makeService()
-        let issued = try await service.issue(subject: "alice", access: [], now: clock.now)
+        let issued = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
         let parts = issued.token.split(separator: ".").map(String.init)
         func b64url(_ object: [String: Any]) throws -> String {
             try JSONSerialization.data(withJSONObject: object).base64EncodedString()
@@ -98,13 +98,13 @@ import Testing
     @Test func rotatedOutKeysKeepVerifyingTheirTokens() async throws {
         let old = try SigningKey.generate(now: clock.now)
         let service = try await makeService(keys: [old])
-        let oldToken = try await service.issue(subject: "alice", access: [], now: clock.now)
+        let oldToken = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
         clock.advance(by: 60)
         let new = try SigningKey.generate(now: clock.now)
         try await service.replaceKeys([old, new])
         #expect(service.activeKey?.keyID == new.keyID)
         _ = try await service.verify(oldToken.token, now: clock.now)
-        let newToken = try await service.issue(subject: "alice", access: [], now: clock.now)
+        let newToken = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
         #expect(newToken.token != oldToken.token)
         try await service.replaceKeys([new])
         await #expect(throws: TokenRejection.badSignature) { _ = try await service.verify(oldToken.token, now: clock.now) }
@@ -134,5 +134,33 @@ import Testing
             .init(type: "repository", name: "quay.io/coreos/etcd", actions: ["pull"]),
         ])
         #expect(ScopeGrant.grant([]) { _ in true } == [])
+    }
+}
+
+@Suite struct SigningKeyRetirementTests {
+    /// Security review F9: a rotated-out key is retired once its tokens have expired,
+    /// without waiting for another rotation; a leaked key is revoked at once.
+    @Test func rotatedOutKeysAreRetiredAfterOneTokenLifetime() async throws {
+        let clock = TestClock()
+        let repository = InMemorySigningKeyRepository()
+        let first = try #require(try await repository.keysCreatingFirst(now: clock.now).first)
+        clock.advance(by: 10 * 86400)
+        let second = try await repository.rotate(now: clock.now, retention: 300)
+        #expect(try await repository.allKeys().map(\.keyID) == [first.keyID, second.keyID])
+        clock.advance(by: 301)
+        try await repository.retireSuperseded(now: clock.now, retention: 300)
+        #expect(try await repository.allKeys().map(\.keyID) == [second.keyID])
+
+        let service = RegistryTokenService(issuer: "ferry", service: "mirror.test", lifetime: 300)
+        try await service.replaceKeys([first])
+        let forged = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
+        try await service.replaceKeys(try await repository.allKeys())
+        await #expect(throws: TokenRejection.badSignature) { _ = try await service.verify(forged.token, now: clock.now) }
+
+        let third = try await repository.rotate(now: clock.now, retention: 300)
+        try await repository.revoke(keyID: second.keyID)
+        #expect(try await repository.allKeys().map(\.keyID) == [third.keyID])
+        await #expect(throws: AccountsError.self) { try await repository.revoke(keyID: third.keyID) }
+        await #expect(throws: AccountsError.signingKeyNotFound("nope")) { try await repository.revoke(keyID: "nope") }
     }
 }

@@ -16,8 +16,8 @@ import Testing
         try body(RegistryUpstream(configuration: configuration, client: client, responseTimeout: .seconds(5), logger: testLogger))
     }
 
-    @Test func credentialsGoOnlyToTheUpstreamsOwnSiteOrTrustedRealms() throws {
-        try withUpstream(url: "https://registry-1.docker.io") { upstream in
+    @Test func credentialsGoOnlyToHTTPSRealmsOnTheUpstreamsHostOrTrustedRealms() throws {
+        try withUpstream(url: "https://registry-1.docker.io", trusted: ["auth.docker.io"]) { upstream in
             #expect(upstream.realmMayReceiveCredentials(URL(string: "https://auth.docker.io/token")!))
             #expect(upstream.realmMayReceiveCredentials(URL(string: "https://registry-1.docker.io/token")!))
             #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://auth.evil.example/token")!))
@@ -27,9 +27,27 @@ import Testing
             #expect(upstream.realmMayReceiveCredentials(URL(string: "https://sso.corp.example/token")!))
             #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://other.corp.example/token")!))
         }
-        try withUpstream(url: "http://127.0.0.1:5000") { upstream in
-            #expect(upstream.realmMayReceiveCredentials(URL(string: "http://127.0.0.1:5001/token")!))
+        // Another tenant under the same public suffix is not the same site.
+        try withUpstream(url: "https://corp.azurecr.io") { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://corp.azurecr.io/oauth2/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://attacker.azurecr.io/oauth2/token")!))
+        }
+        try withUpstream(url: "https://europe-docker.pkg.dev") { upstream in
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://evil.pkg.dev/token")!))
+        }
+        // Never over plain http, not even to the upstream's own host.
+        try withUpstream(url: "http://127.0.0.1:5000", trusted: ["127.0.0.1"]) { upstream in
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://127.0.0.1:5001/token")!))
             #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://10.0.0.1/token")!))
+        }
+        try withUpstream(url: "https://registry.internal") { upstream in
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://registry.internal/token")!))
+        }
+        // ...unless the operator lists that exact http realm, scheme and port included.
+        try withUpstream(url: "http://registry.lan:5000", trusted: ["http://registry.lan:5001"]) { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "http://registry.lan:5001/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://registry.lan:5002/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "http://evil.lan:5001/token")!))
         }
     }
 

@@ -37,6 +37,7 @@ public final class InMemoryUpstream: Upstream, Sendable {
         var failure: UpstreamError?
         var counts = Counts()
         var gate: BlobGate?
+        var responseGate: BlobGate?
     }
 
     private let state = Mutex(State())
@@ -99,7 +100,17 @@ public final class InMemoryUpstream: Upstream, Sendable {
         state.withLock { $0.gate = gate }
     }
 
+    /// Holds every answer (manifests, blobs, sizes) until `gate.open()`: a slow upstream.
+    public func holdResponses(with gate: BlobGate?) {
+        state.withLock { $0.responseGate = gate }
+    }
+
+    private func waitToRespond() async {
+        if let gate = state.withLock({ $0.responseGate }) { await gate.wait() }
+    }
+
     public func manifest(_ repository: RepositoryName, reference: Reference, headOnly: Bool) async throws(UpstreamError) -> UpstreamManifest {
+        await waitToRespond()
         let result: Result<UpstreamManifest, UpstreamError> = state.withLock { state in
             if headOnly { state.counts.manifestHeads += 1 } else { state.counts.manifestGets += 1 }
             if let failure = state.failure { return .failure(failure) }
@@ -115,6 +126,7 @@ public final class InMemoryUpstream: Upstream, Sendable {
     }
 
     public func blob(_ repository: RepositoryName, digest: OCI.Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
+        await waitToRespond()
         let result: Result<(bytes: [UInt8], gate: BlobGate?), UpstreamError> = state.withLock { state in
             state.counts.blobGets += 1
             if let failure = state.failure { return .failure(failure) }
@@ -141,6 +153,7 @@ public final class InMemoryUpstream: Upstream, Sendable {
     }
 
     public func blobSize(_ repository: RepositoryName, digest: OCI.Digest) async throws(UpstreamError) -> Int64? {
+        await waitToRespond()
         let result: Result<Int64?, UpstreamError> = state.withLock { state in
             state.counts.blobHeads += 1
             if let failure = state.failure { return .failure(failure) }
@@ -186,7 +199,8 @@ public final class BlobGate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func wait() async {
+    /// Returns once the gate is open.
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let proceed = state.withLock { state in
                 if state.open { return true }
@@ -210,6 +224,10 @@ public final class TestClock: Sendable {
 
     public func advance(by seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+
+    public func advance(to date: Date) {
+        current.withLock { $0 = date }
     }
 }
 

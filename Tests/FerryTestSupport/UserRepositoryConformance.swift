@@ -48,20 +48,56 @@ public enum UserRepositoryConformance {
         #expect(try await repository.revokeMirrorKey(id: key.id, now: later))
         #expect(try await repository.mirrorKey(secretHash: keyHash)?.0.revokedAt != nil)
 
-        // Refresh tokens: using a token's replacement revokes the token.
+        // Refresh tokens are kept, not rotated: each use is recorded and slides the expiry.
         func hashOf(_ byte: UInt8) -> [UInt8] { Array(repeating: byte, count: 32) }
-        _ = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(4), clientID: "docker", expiresAt: later, now: t0)
-        let rotated = try #require(try await repository.rotateRefreshToken(secretHash: hashOf(4), replacementHash: hashOf(5), expiresAt: later, now: t0))
-        #expect(rotated.1.id == alice.id && rotated.0.clientID == "docker")
-        // The replacement was never used, so the original still works (docker's stored identity token).
-        #expect(try await repository.rotateRefreshToken(secretHash: hashOf(4), replacementHash: hashOf(6), expiresAt: later, now: t0) != nil)
-        // Using a replacement retires the original.
-        #expect(try await repository.rotateRefreshToken(secretHash: hashOf(5), replacementHash: hashOf(7), expiresAt: later, now: t0) != nil)
-        #expect(try await repository.rotateRefreshToken(secretHash: hashOf(4), replacementHash: hashOf(8), expiresAt: later, now: t0) == nil)
-        // Expired and revoked tokens are refused.
-        #expect(try await repository.rotateRefreshToken(secretHash: hashOf(7), replacementHash: hashOf(9), expiresAt: later, now: later.addingTimeInterval(1)) == nil)
+        let day: TimeInterval = 86400
+        let login = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(4), clientID: "docker", expiresAt: t0.addingTimeInterval(10 * day), now: t0)
+        #expect(login.clientID == "docker" && login.useCount == 0 && login.revokedAt == nil)
+        let used = try #require(try await repository.redeemRefreshToken(
+            secretHash: hashOf(4), clientAddress: "10.0.0.0", slidingExpiry: t0.addingTimeInterval(8 * day + 10 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(8 * day)
+        ))
+        #expect(used.1.id == alice.id && used.0.id == login.id && used.0.useCount == 1 && used.0.lastUsedAddress == "10.0.0.0")
+        #expect(abs(used.0.expiresAt.timeIntervalSince(t0.addingTimeInterval(18 * day))) < 1)
+        // Used again on day 17: still valid (day 10 has passed, but every use moved the expiry).
+        let again = try #require(try await repository.redeemRefreshToken(
+            secretHash: hashOf(4), clientAddress: nil, slidingExpiry: t0.addingTimeInterval(27 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(17 * day)
+        ))
+        #expect(again.0.useCount == 2)
+        // Never past the absolute lifetime.
+        let capped = try #require(try await repository.redeemRefreshToken(
+            secretHash: hashOf(4), clientAddress: nil, slidingExpiry: t0.addingTimeInterval(36 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(26 * day)
+        ))
+        #expect(abs(capped.0.expiresAt.timeIntervalSince(t0.addingTimeInterval(30 * day))) < 1)
+        #expect(try await repository.redeemRefreshToken(secretHash: hashOf(4), clientAddress: nil, slidingExpiry: t0.addingTimeInterval(99 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(31 * day)) == nil)
+        // Revoking one, listing, a password change ending the rest.
+        let second = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(5), clientID: "docker", expiresAt: later, now: t0)
+        let third = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(6), clientID: "docker", expiresAt: later, now: t0)
+        #expect(try await repository.refreshTokens(userID: alice.id).map(\.id) == [third.id, second.id, login.id])
+        #expect(try await repository.revokeRefreshToken(id: second.id, now: t0))
+        #expect(try await repository.revokeRefreshToken(id: second.id, now: t0) == false)
+        #expect(try await repository.redeemRefreshToken(secretHash: hashOf(5), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) == nil)
+        #expect(try await repository.refreshToken(id: second.id)?.revokedAt != nil)
+        let epoch = try #require(try await repository.user(id: alice.id)).passwordEpoch
+        try await repository.changePassword(userID: alice.id, passwordHash: "hash-a3", now: t0)
+        let changed = try #require(try await repository.user(id: alice.id))
+        #expect(changed.passwordHash == "hash-a3" && changed.passwordEpoch == epoch + 1)
+        #expect(try await repository.redeemRefreshToken(secretHash: hashOf(6), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) == nil)
+        // A token issued after the change carries the new epoch and works.
+        let fresh = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(7), clientID: "docker", expiresAt: later, now: t0)
+        #expect(fresh.passwordEpoch == epoch + 1)
+        #expect(try await repository.redeemRefreshToken(secretHash: hashOf(7), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) != nil)
         try await repository.revokeRefreshTokens(userID: alice.id, now: t0)
-        #expect(try await repository.rotateRefreshToken(secretHash: hashOf(7), replacementHash: hashOf(10), expiresAt: later, now: t0) == nil)
+        #expect(try await repository.redeemRefreshToken(secretHash: hashOf(7), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) == nil)
+        // Pruning: live tokens beyond the cap are superseded; old dead ones deleted.
+        var live: [RefreshToken] = []
+        for byte in UInt8(20)..<UInt8(24) {
+            live.append(try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(byte), clientID: "docker", expiresAt: later, now: t0))
+        }
+        try await repository.pruneRefreshTokens(userID: alice.id, keepingLive: 2, deletingBefore: t0, now: t0)
+        let afterCap = try await repository.refreshTokens(userID: alice.id)
+        #expect(afterCap.filter { $0.revokedAt == nil }.map(\.id) == [live[3].id, live[2].id])
+        try await repository.pruneRefreshTokens(userID: alice.id, keepingLive: 2, deletingBefore: t0.addingTimeInterval(1), now: t0.addingTimeInterval(1))
+        #expect(try await repository.refreshTokens(userID: alice.id).map(\.id) == [live[3].id, live[2].id])
 
         // Deleting a user deletes their credentials.
         try await repository.deleteUser(id: alice.id)

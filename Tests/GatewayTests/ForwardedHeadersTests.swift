@@ -59,3 +59,33 @@ import Testing
         #expect(untrusted?.hasPrefix(#"Bearer realm="http://internal:5000/token""#) == true, "\(untrusted ?? "-")")
     }
 }
+
+@Suite struct ForwardedForTests {
+    let trusted = [IPNetwork("127.0.0.0/8")!, IPNetwork("10.0.0.0/8")!]
+
+    func client(_ header: String) -> String? {
+        ForwardedHeadersMiddleware.client(forwardedFor: header) { address in trusted.contains { $0.contains(address) } }
+    }
+
+    @Test func readRightToLeftStoppingAtTheFirstUntrustedAddress() {
+        #expect(client("203.0.113.9, 127.0.0.1") == "203.0.113.9")
+        // A client inside a trusted range cannot claim another address: its own entry stops the walk.
+        #expect(client("198.51.100.7, 192.0.2.1, 10.1.2.3") == "192.0.2.1")
+        // Every hop trusted: the peer, never the leftmost (client-written) entry.
+        #expect(client("127.0.0.77") == nil)
+        #expect(client("203.0.113.9, 10.0.0.1, 127.0.0.1") == "203.0.113.9")
+        // Ports are stripped, IPv6 in brackets too; garbage ends the walk at the peer.
+        #expect(client("203.0.113.9:5678, 127.0.0.1") == "203.0.113.9")
+        #expect(client("[2001:db8::1]:443") == "2001:db8::1")
+        #expect(client("198.51.100.7, not-an-address, 127.0.0.1") == nil)
+    }
+
+    @Test func ipv6ClientsAreKeyedByTheirSlash64() {
+        #expect(IPNetwork.clientKey(for: "2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(IPNetwork.clientKey(for: "2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64")
+        #expect(IPNetwork.clientKey(for: "2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(IPNetwork.clientKey(for: "::ffff:192.0.2.4") == "192.0.2.4")
+        #expect(IPNetwork.clientKey(for: "192.0.2.4") == "192.0.2.4")
+        #expect(IPNetwork.clientKey(for: "nonsense") == nil)
+    }
+}

@@ -87,7 +87,7 @@ import Testing
 
     @Test func aTokenPullsTheRepositoryItNames() async throws {
         try await withApp { client, tokens in
-            let issued = try await tokens.issue(subject: "alice", access: [.init(type: "repository", name: "nginx", actions: ["pull"])], now: Date())
+            let issued = try await tokens.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [.init(type: "repository", name: "nginx", actions: ["pull"])], now: Date())
             try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer \(issued.token)"]) { response in
                 #expect(response.status == .ok)
             }

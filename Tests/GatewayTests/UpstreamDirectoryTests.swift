@@ -63,3 +63,28 @@ import Testing
     }
 }
 
+
+@Suite struct UnknownHostTests {
+    let docker = InMemoryUpstream(id: "docker", registry: "docker.io", hosts: ["docker.mirror.test"], usesLibraryNamespace: true)
+    let quay = InMemoryUpstream(id: "quay", registry: "quay.io", hosts: ["quay.mirror.test"])
+
+    /// Cache review #16: a host under Ferry's domain that names no upstream is refused,
+    /// never served from Docker Hub; trailing dots and ports do not matter.
+    @Test func aHostUnderOurDomainThatNamesNoUpstreamIsRefused() throws {
+        let directory = try UpstreamDirectory(upstreams: [docker, quay], defaultID: "docker", domains: ["mirror.test"])
+        #expect(try directory.resolve(name: "coreos/etcd", host: "quay.mirror.test.", namespace: nil).upstream.configuration.id == "quay")
+        #expect(try directory.resolve(name: "coreos/etcd", host: "QUAY.mirror.test.:443", namespace: nil).upstream.configuration.id == "quay")
+        #expect(throws: OCIError.self) { try directory.resolve(name: "coreos/etcd", host: "qauy.mirror.test", namespace: nil) }
+        do {
+            _ = try directory.resolve(name: "coreos/etcd", host: "ghcr.mirror.test", namespace: nil)
+            Issue.record("an unknown host was routed")
+        } catch {
+            #expect(error.code == .nameUnknown)
+        }
+        // Ferry's own host, a mirror-key host, an address: the name decides.
+        #expect(try directory.resolve(name: "nginx", host: "mirror.test", namespace: nil).upstream.configuration.id == "docker")
+        #expect(try directory.resolve(name: "nginx", host: String(repeating: "a", count: 52) + ".mirror.test", namespace: nil).upstream.configuration.id == "docker")
+        #expect(try directory.resolve(name: "nginx", host: "[::1]:5000", namespace: nil).upstream.configuration.id == "docker")
+        #expect(try directory.resolve(name: "quay.io/coreos/etcd", host: "127.0.0.1:5000", namespace: nil).upstream.configuration.id == "quay")
+    }
+}

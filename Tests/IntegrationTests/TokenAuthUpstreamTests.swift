@@ -12,8 +12,10 @@ struct TokenAuthUpstreamTests {
         let tokens = try TestTokenServer(environment: environment)
         try await tokens.run {
             let credentials = UpstreamConfiguration.Credentials(username: TestTokenServer.username, password: TestTokenServer.password)
+            // The test realm speaks plain http: that must be allowed explicitly, scheme and all.
+            let realm = "http://127.0.0.1:\(environment.tokenPort)"
             try await withFerry(
-                upstreams: [testUpstream(id: "secure", registry: "secure.test", url: environment.tokenUpstream.absoluteString, credentials: credentials)],
+                upstreams: [testUpstream(id: "secure", registry: "secure.test", url: environment.tokenUpstream.absoluteString, credentials: credentials, trustedRealms: [realm])],
                 defaultID: "secure"
             ) { ferry in
                 let first = try await ProcessRunner.skopeoPull("\(ferry.address)/ferry/small:v1", to: temporaryDirectory("token"))

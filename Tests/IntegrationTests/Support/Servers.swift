@@ -120,6 +120,9 @@ func withFerry<T: Sendable>(
 }
 
 /// An upstream description pointing at a test registry.
-func testUpstream(id: String, registry: String, url: String, hosts: [String] = [], library: Bool = false, credentials: UpstreamConfiguration.Credentials? = nil) -> UpstreamConfiguration {
-    UpstreamConfiguration(id: id, registry: registry, url: URL(string: url)!, hosts: hosts, usesLibraryNamespace: library, credentials: credentials)
+func testUpstream(
+    id: String, registry: String, url: String, hosts: [String] = [], library: Bool = false,
+    credentials: UpstreamConfiguration.Credentials? = nil, trustedRealms: [String] = []
+) -> UpstreamConfiguration {
+    UpstreamConfiguration(id: id, registry: registry, url: URL(string: url)!, hosts: hosts, usesLibraryNamespace: library, credentials: credentials, trustedRealmHosts: trustedRealms)
 }

@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// Resolves mirror-key host labels to subscribers, caching answers for `lifetime`
+/// seconds (so a revoked key or suspended user stops working within seconds).
+///
+/// Every unknown key costs a database query, so misses are throttled per client
+/// network: a client that keeps trying labels that are no key is told to wait.
+public final class MirrorKeyResolver: Sendable {
+    /// What a host label turned out to be.
+    public enum Resolution: Sendable, Equatable {
+        case user(String)
+        /// Unknown, revoked, or its user is suspended.
+        case unknown
+        /// Too many unknown keys from this client lately.
+        case throttled(retryAfter: Int)
+    }
+
+    let accounts: AccountService
+    let lifetime: TimeInterval
+    let misses: LoginThrottle
+    let now: @Sendable () -> Date
+    private let entries = Mutex<[String: (username: String?, checked: Date)]>([:])
+
+    /// Creates the resolver.
+    public init(
+        accounts: AccountService, lifetime: TimeInterval = 5,
+        misses: LoginThrottle = LoginThrottle(maxFailures: 30, window: 600, baseLockout: 60, maxLockout: 900),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.accounts = accounts
+        self.lifetime = lifetime
+        self.misses = misses
+        self.now = now
+    }
+
+    /// The active subscriber owning `key`, for a request from `clientAddress` (an IPv4
+    /// address or IPv6 /64).
+    public func resolve(key: String, clientAddress: String?) async throws -> Resolution {
+        let now = now()
+        if let entry = entries.withLock({ $0[key] }), now.timeIntervalSince(entry.checked) < lifetime {
+            return entry.username.map(Resolution.user) ?? .unknown
+        }
+        let client = ["client:\(clientAddress ?? "-")"]
+        if let wait = misses.reserve(client, now: now) { return .throttled(retryAfter: wait) }
+        let username: String?
+        do {
+            username = try await accounts.userForMirrorKey(key)?.username
+        } catch {
+            misses.settle(client, failed: false, now: now)
+            throw error
+        }
+        misses.settle(client, failed: username == nil, now: now)
+        entries.withLock { entries in
+            if entries.count > 100_000 { entries.removeAll() }
+            entries[key] = (username, now)
+        }
+        return username.map(Resolution.user) ?? .unknown
+    }
+}

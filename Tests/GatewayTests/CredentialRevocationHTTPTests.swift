@@ -1,0 +1,138 @@
+import Accounts
+import Cache
+import FerryTestSupport
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OCI
+import Testing
+
+/// Bearer tokens end with the credential they were minted with (security review F3,
+/// F4, F11), and malformed logins get 400 (F7), over HTTP with in-memory accounts.
+@Suite struct CredentialRevocationHTTPTests {
+    let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
+    let users = InMemoryUserRepository()
+    let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "https://mirror.test")!)
+    var accounts: AccountService { AccountService(users: users, hasher: hasher) }
+
+    init() {
+        upstream.addManifest(Array(#"{"schemaVersion":2}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "latest")
+    }
+
+    func withApp(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
+        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
+        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, logger: logger), accounts: accounts, billing: nil, statusLifetime: 0)
+        let root = NSTemporaryDirectory() + "ferry-revocation-http-\(UUID().uuidString)"
+        let controller = RegistryController(
+            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
+            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
+            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
+        )
+        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: logger)
+        try await app.test(.router) { client in try await test(client) }
+    }
+
+    static func basic(_ user: String, _ secret: String) -> HTTPFields {
+        [.authorization: "Basic " + Data("\(user):\(secret)".utf8).base64EncodedString()]
+    }
+
+    static func bearer(_ client: any TestClientProtocol, _ headers: HTTPFields, query: String = "scope=repository:nginx:pull") async throws -> String {
+        try await client.execute(uri: "/token?\(query)", method: .get, headers: headers) { response in
+            #expect(response.status == .ok)
+            let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+            return try #require(json?["token"] as? String)
+        }
+    }
+
+    static func pullStatus(_ client: any TestClientProtocol, _ token: String) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer \(token)"]) { $0.status }
+    }
+
+    @Test func revokingAnAccessTokenEndsItsBearerTokens() async throws {
+        try await withApp { client in
+            let (pat, secret) = try await accounts.createAccessToken("alice", name: "ci", lifetime: nil)
+            let bearer = try await Self.bearer(client, Self.basic("alice", secret))
+            #expect(try await Self.pullStatus(client, bearer) == .ok)
+            try await accounts.revokeAccessToken(id: pat.id)
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+        }
+    }
+
+    @Test func passwordChangeEndsCachedLoginsRefreshTokensAndBearerTokens() async throws {
+        try await withApp { client in
+            let bearer = try await Self.bearer(client, Self.basic("alice", "correct-horse-9"))
+            let refresh = try await client.execute(uri: "/token?offline_token=true&client_id=docker", method: .get, headers: Self.basic("alice", "correct-horse-9")) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["refresh_token"] as? String)
+            }
+            try await accounts.setPassword("alice", password: "brand-new-pass-5")
+            try await client.execute(uri: "/token?offline_token=true&client_id=x", method: .get, headers: Self.basic("alice", "correct-horse-9")) {
+                #expect($0.status == .unauthorized)
+            }
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+            let form = "grant_type=refresh_token&refresh_token=\(refresh)&service=mirror.test&scope=repository%3Anginx%3Apull"
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) {
+                #expect($0.status == .unauthorized)
+            }
+            let fresh = try await Self.bearer(client, Self.basic("alice", "brand-new-pass-5"))
+            #expect(try await Self.pullStatus(client, fresh) == .ok)
+        }
+    }
+
+    @Test func refreshGrantsKeepTheStoredTokenAndEndWithIt() async throws {
+        try await withApp { client in
+            let refresh = try await client.execute(uri: "/token?offline_token=true&client_id=docker", method: .get, headers: Self.basic("alice", "correct-horse-9")) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["refresh_token"] as? String)
+            }
+            let form = "grant_type=refresh_token&refresh_token=\(refresh)&service=mirror.test&scope=repository%3Anginx%3Apull"
+            var bearer = ""
+            for _ in 0..<3 {  // docker sends the same stored token every time
+                bearer = try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) { response in
+                    #expect(response.status == .ok)
+                    let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    #expect(json?["refresh_token"] == nil)
+                    return try #require(json?["access_token"] as? String)
+                }
+            }
+            #expect(try await Self.pullStatus(client, bearer) == .ok)
+            let stored = try #require(try await accounts.refreshTokens("alice").first)
+            #expect(stored.useCount == 3)
+            try await accounts.revokeRefreshToken(id: stored.id)
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+        }
+    }
+
+    @Test func aRecreatedUsernameInheritsNoTokens() async throws {
+        try await withApp { client in
+            let bearer = try await Self.bearer(client, Self.basic("alice", "correct-horse-9"))
+            try await accounts.deleteUser("alice")
+            _ = try await accounts.createUser(username: "alice", email: nil, password: "another-pass-77")
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+        }
+    }
+
+    @Test func malformedUsernamesGet400() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/token", method: .get, headers: Self.basic(String(repeating: "a", count: 300), "x")) { response in
+                #expect(response.status == .badRequest)
+                let document = try? JSONDecoder().decode(OCIErrorResponse.self, from: Data(response.body.readableBytesView))
+                #expect(document?.errors.first?.code == .unauthorized)
+            }
+            try await client.execute(uri: "/token", method: .get, headers: Self.basic("al\u{7}ice", "x")) { #expect($0.status == .badRequest) }
+            let form = "grant_type=password&username=al%0Aice&password=x"
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) {
+                #expect($0.status == .badRequest)
+            }
+        }
+        #expect(users.credentialLookups == 0)
+    }
+}
