@@ -12,6 +12,7 @@ public enum CachePurge {
     public static func remove(_ digest: Digest, blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: BlobInventory?) -> Bool {
         let blob = unlink(blobs.path(for: digest)) == 0
         let manifest = unlink(manifests.manifestPath(digest)) == 0
+        manifests.forget(digest)
         inventory?.forget(digest)
         return blob || manifest
     }

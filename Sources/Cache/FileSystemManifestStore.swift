@@ -115,6 +115,13 @@ public final class FileSystemManifestStore: Sendable {
         try writeAtomically(data, to: tagPath(tag, repository: repository, upstream: upstream))
     }
 
+    /// Drops a manifest from the in-memory copy (its file was purged).
+    public func forget(_ digest: Digest) {
+        memory.withLock { memory in
+            if let removed = memory.manifests.removeValue(forKey: digest) { memory.bytes -= removed.bytes.count }
+        }
+    }
+
     /// Forgets a tag the upstream no longer has (or that the operator purged).
     public func removeTag(_ tag: String, repository: RepositoryName, upstream: String) {
         unlink(tagPath(tag, repository: repository, upstream: upstream))

@@ -2,10 +2,13 @@ import ArgumentParser
 import Cache
 import Foundation
 import Logging
+import NIOHTTP1
 import OCI
 
-/// `ferry cache …`: the on-disk cache, offline or while the server runs (a server that
-/// finds a blob gone fetches it again).
+/// `ferry cache …`: the on-disk cache. With a server running on the data directory,
+/// the commands go through it (its admin socket), so they see its live inventory and
+/// never evict a blob being read; otherwise they work on the directory themselves,
+/// holding its lock so no server starts meanwhile.
 struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cache", abstract: "Inspect and trim the blob cache.", subcommands: [Stats.self, GC.self, Purge.self])
 
@@ -13,15 +16,25 @@ struct CacheCommand: AsyncParsableCommand {
         @Option(help: "JSON configuration file (or FERRY_CONFIG).") var config: String?
         @Option(name: .customLong("data-dir"), help: "Cache directory (data-dir).") var dataDirectory: String?
 
-        func open() async throws -> (store: FileSystemBlobStore, inventory: BlobInventory, values: ConfigValues, root: String) {
+        func values() async throws -> (values: ConfigValues, root: String) {
             let environment = ProcessInfo.processInfo.environment
             let values = try await ConfigOptions.values(flags: dataDirectory.map { ["data-dir": $0] } ?? [:], environment: environment, configFile: config ?? environment["FERRY_CONFIG"])
             let root = values.string("data-dir", default: "./data")
             guard FileManager.default.fileExists(atPath: root + "/blobs") else { throw ConfigurationError("data-dir \(root) holds no cache") }
+            return (values, root)
+        }
+
+        /// Runs `local` on the directory when no server holds it, else asks the server.
+        func perform<T: Decodable>(_ method: HTTPMethod, _ path: String, as type: T.Type, root: String, local: (CacheMaintenance) throws -> T) async throws -> T {
+            guard let lock = try DataDirectoryLock.acquire(dataDirectory: root) else {
+                return try await CacheAdminClient(socketPath: DataDirectoryLock.adminSocket(dataDirectory: root)).call(method, path, as: type)
+            }
+            defer { withExtendedLifetime(lock) {} }
             let store = try FileSystemBlobStore(root: root)
             let inventory = BlobInventory(store: store)
             try inventory.load()
-            return (store, inventory, values, root)
+            let logger = Logger(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
+            return try local(CacheMaintenance(blobs: store, manifests: try FileSystemManifestStore(root: root), inventory: inventory, logger: logger))
         }
     }
 
@@ -31,11 +44,11 @@ struct CacheCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (_, inventory, values, root) = try await options.open()
-            let manifests = (try? FileManager.default.subpathsOfDirectory(atPath: root + "/manifests"))?.filter { $0.split(separator: "/").count == 3 }.count ?? 0
+            let (values, root) = try await options.values()
+            let stats = try await options.perform(.GET, "/cache/stats", as: CacheMaintenance.Stats.self, root: root) { try $0.stats() }
             let hitRatio = try await Self.hitRatio(values)
             struct Shown: Codable { let bytes: Int64; let blobs: Int; let manifests: Int; let oldestAccess: Date?; let hitRatio30Days: Double? }
-            let shown = Shown(bytes: inventory.totalBytes, blobs: inventory.count, manifests: manifests, oldestAccess: inventory.oldestAccess, hitRatio30Days: hitRatio)
+            let shown = Shown(bytes: stats.bytes, blobs: stats.blobs, manifests: stats.manifests, oldestAccess: stats.oldestAccess, hitRatio30Days: hitRatio)
             if json { return try printJSON(shown) }
             print("bytes          \(shown.bytes) (\(String(format: "%.1f", Double(shown.bytes) / 1_073_741_824)) GiB)")
             print("blobs          \(shown.blobs)")
@@ -62,7 +75,7 @@ struct CacheCommand: AsyncParsableCommand {
         @Option(help: "Target size, e.g. 20GiB (default: the configured low-water mark).") var to: String?
 
         func run() async throws {
-            let (_, inventory, values, root) = try await options.open()
+            let (values, root) = try await options.values()
             var target: Int64
             if let to {
                 guard let bytes = ConfigValues.parseByteCount(to) else { throw ValidationError("--to: \"\(to)\" is not a size like 20GiB") }
@@ -72,11 +85,10 @@ struct CacheCommand: AsyncParsableCommand {
                 let budget: CacheBudget = text.hasSuffix("%") ? .percentOfDisk(Double(text.dropLast()) ?? 100) : .bytes(ConfigValues.parseByteCount(text) ?? 0)
                 target = Int64(Double(try budget.bytes(for: root)) * Double(try values.int("cache.low-water", default: 90, range: 10...99)) / 100)
             }
-            let evictor = CacheEvictor(inventory: inventory, budget: target, lowWaterFraction: 1, logger: Logger(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() }))
-            let before = inventory.totalBytes
-            let result = evictor.evict(to: target, dryRun: dryRun)
-            if !dryRun { try inventory.persist() }
-            print("\(dryRun ? "would evict" : "evicted") \(result.blobs) blobs, \(result.bytes) bytes; cache \(before) -> \(before - result.bytes) bytes (target \(target))")
+            let result = try await options.perform(.POST, "/cache/gc?to=\(target)&dry-run=\(dryRun)", as: CacheMaintenance.Collection.self, root: root) {
+                $0.collect(to: target, dryRun: dryRun)
+            }
+            print("\(dryRun ? "would evict" : "evicted") \(result.blobs) blobs, \(result.bytes) bytes; cache \(result.before) -> \(result.before - result.bytes) bytes (target \(target))")
         }
     }
 
@@ -86,21 +98,15 @@ struct CacheCommand: AsyncParsableCommand {
         @Argument(help: "sha256:… or a repository name.") var target: String
 
         func run() async throws {
-            let (store, inventory, _, root) = try await options.open()
-            let manifests = try FileSystemManifestStore(root: root)
-            if target.contains(":") {
-                let digest = try Digest(parsing: target)
-                let removed = CachePurge.remove(digest, blobs: store, manifests: manifests, inventory: inventory)
-                guard removed else { throw ValidationError("\(digest) is not in the cache") }
-                try inventory.persist()
-                print("purged \(digest)")
-                return
+            let (_, root) = try await options.values()
+            if target.contains(":") { _ = try Digest(parsing: target) } else { _ = try RepositoryName(parsing: target) }
+            guard let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else { throw ValidationError("unusable target \(target)") }
+            let result = try await options.perform(.POST, "/cache/purge?target=\(encoded)", as: CacheMaintenance.Purge.self, root: root) { try $0.purge(target) }
+            if result.tags == 0 {
+                print("purged \(target)")
+            } else {
+                print("purged \(target): \(result.tags) tags, \(result.digests) manifests and blobs")
             }
-            let repository = try RepositoryName(parsing: target)
-            let result = try CachePurge.remove(repository: repository, root: root, blobs: store, manifests: manifests, inventory: inventory)
-            guard result.tags > 0 else { throw ValidationError("no cached tags for \(repository)") }
-            try inventory.persist()
-            print("purged \(repository): \(result.tags) tags, \(result.digests) manifests and blobs")
         }
     }
 }

@@ -45,6 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
         let pools = BlobIOPools.start()
         let blobStore: FileSystemBlobStore
         let manifestStore: FileSystemManifestStore
+        try? FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        guard let dataLock = try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory) else {
+            throw ConfigurationError("data-dir \(configuration.dataDirectory) is in use by another ferry serve")
+        }
         do {
             blobStore = try FileSystemBlobStore(root: configuration.dataDirectory, reserve: configuration.cacheMinimumFree, pools: pools)
             manifestStore = try FileSystemManifestStore(root: configuration.dataDirectory)
@@ -59,9 +63,19 @@ struct ServeCommand: AsyncParsableCommand {
         let tlsReload = certificates.map { TLSReloadService(certificates: $0, logger: logger) }
         let metrics = FerryMetrics()
         let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)
+        let admin = buildAdminApplication(
+            socketPath: DataDirectoryLock.adminSocket(dataDirectory: configuration.dataDirectory),
+            controller: CacheAdminController(defaultTarget: evictor?.lowWater) {
+                if let evictor { return CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: evictor.inventory, logger: logger) }
+                let inventory = BlobInventory(store: blobStore)
+                try inventory.load()
+                return CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: inventory, logger: logger)
+            },
+            logger: logger
+        )
 
-        let httpClient = Self.makeUpstreamClient(configuration)
-        let blobClient = Self.makeUpstreamClient(configuration)
+        let httpClient = Self.makeUpstreamClient(connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
+        let blobClient = Self.makeUpstreamClient(connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
         do {
             let upstreams: [any Upstream] = configuration.upstreams.map { upstream in
                 RegistryUpstream(
@@ -86,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
                 let operations = Self.operations(metrics: metrics, blobs: controller.blobs, meter: nil, dataDirectory: dataDirectory) { [] }
                 var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, server: server, logger: logger)
+                app.addServices(admin)
                 if let tlsReload { app.addServices(tlsReload) }
                 try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
             case .subscribers:
@@ -103,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
                         configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations,
                         server: server, logger: logger
                     )
+                    app.addServices(admin)
                     if let refresh = auth.refresh { app.addServices(refresh) }
                     if let tlsReload { app.addServices(tlsReload) }
                     try await Self.run(app, gracePeriod: configuration.shutdownGracePeriod, logger: logger)
@@ -115,6 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await httpClient.shutdown()
         try await blobClient.shutdown()
+        withExtendedLifetime(dataLock) {}
     }
 
     /// Upstream connections per host: HTTP/1.1 upstreams (on-premises registries, S3
@@ -124,14 +141,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// An HTTP client for upstream requests (one for registry API calls, one for blob
     /// bodies, so long downloads never hold up manifests and tokens).
-    static func makeUpstreamClient(_ configuration: FerryConfiguration) -> HTTPClient {
+    static func makeUpstreamClient(connectTimeout: Duration, readTimeout: Duration) -> HTTPClient {
         var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: upstreamConnectionsPerHost)
         pool.retryConnectionEstablishment = true
         return HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: .init(
                 redirectConfiguration: .follow(max: 5, allowCycles: false),
-                timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout)),
+                timeout: .init(connect: .init(connectTimeout), read: .init(readTimeout)),
                 connectionPool: pool,
                 decompression: .disabled
             )

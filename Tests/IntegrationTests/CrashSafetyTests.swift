@@ -72,6 +72,11 @@ struct CrashSafetyTests {
                 chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             }
             #expect("sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined() == layer.digest)
+            // The client has every (verified) byte before the fsync and rename finish.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !FileManager.default.fileExists(atPath: committedPath), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let committed = try #require(FileManager.default.contents(atPath: committedPath))
             #expect("sha256:" + sha256Hex(committed) == layer.digest)
             kill(restarted.processIdentifier, SIGTERM)

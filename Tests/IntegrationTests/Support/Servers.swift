@@ -8,6 +8,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
+@testable import ferry
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,10 +85,8 @@ func withFerry<T: Sendable>(
     cacheBudget: Int64? = nil,
     _ body: (FerryInstance) async throws -> T
 ) async throws -> T {
-    let client = HTTPClient(
-        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-        configuration: .init(redirectConfiguration: .follow(max: 5, allowCycles: false), timeout: .init(connect: .seconds(2), read: .seconds(30)))
-    )
+    // The same upstream client `ferry serve` builds (connection pool included).
+    let client = ServeCommand.makeUpstreamClient(connectTimeout: .seconds(2), readTimeout: .seconds(30))
     do {
         let store = try FileSystemBlobStore(root: dataDirectory)
         let evictor = try cacheBudget.map { budget in

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A test instrument between Ferry and the real CNCF registry: forwards every request,
@@ -14,14 +15,21 @@ final class UpstreamProxy: Sendable {
         var requests: [String] = []
         var corrupted: Set<String> = []
         var bytesPerSecond: Int?
+        var hidesBlobSizes = false
     }
 
     private let state = Mutex(State())
+    /// Its own client: the shared one queues beyond 8 connections to the registry.
+    private let client: HTTPClient
 
     init(target: URL) {
         var text = target.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
         self.target = text
+        client = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64))
+        )
     }
 
     /// "METHOD /path" of every request received.
@@ -43,14 +51,24 @@ final class UpstreamProxy: Sendable {
 
     func throttle(bytesPerSecond: Int?) { state.withLock { $0.bytesPerSecond = bytesPerSecond } }
 
-    /// Runs the proxy on `port` (0 for any) for the duration of `body`.
+    /// Answers blob HEADs without `Content-Length` (as some proxies in front of registries do).
+    func hideBlobSizes(_ hide: Bool) { state.withLock { $0.hidesBlobSizes = hide } }
+
+    /// Runs the proxy on `port` (0 for any) for the duration of `body` (once per proxy).
     func run<T: Sendable>(port: Int = 0, _ body: (Int) async throws -> T) async throws -> T {
-        try await withServer({ onRunning in
-            let router = Router()
-            router.get("/**") { request, _ in try await self.forward(request) }
-            router.head("/**") { request, _ in try await self.forward(request) }
-            return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: onRunning, logger: quietLogger)
-        }, body)
+        do {
+            let result = try await withServer({ onRunning in
+                let router = Router()
+                router.get("/**") { request, _ in try await self.forward(request) }
+                router.head("/**") { request, _ in try await self.forward(request) }
+                return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: onRunning, logger: quietLogger)
+            }, body)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     private func forward(_ request: Request) async throws -> Response {
@@ -61,7 +79,7 @@ final class UpstreamProxy: Sendable {
         for field in request.headers where ["accept", "authorization", "range"].contains(field.name.canonicalName) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
-        let response = try await HTTPClient.shared.execute(outbound, timeout: .seconds(30))
+        let response = try await client.execute(outbound, timeout: .seconds(30))
         var headers = HTTPFields()
         for (name, value) in response.headers where !["transfer-encoding", "connection"].contains(name.lowercased()) {
             if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
@@ -71,6 +89,10 @@ final class UpstreamProxy: Sendable {
         let (corrupt, rate) = state.withLock { ($0.corrupted.contains(digest) && request.uri.path.contains("/blobs/"), $0.bytesPerSecond) }
         let status = HTTPResponse.Status(code: Int(response.status.code))
         if request.method == .head {
+            if state.withLock({ $0.hidesBlobSizes }), request.uri.path.contains("/blobs/") {
+                headers[.contentLength] = nil
+                return Response(status: status, headers: headers, body: ResponseBody(contentLength: nil) { writer in try await writer.finish(nil) })
+            }
             return Response(status: status, headers: headers)
         }
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
