@@ -14,11 +14,14 @@ public struct PostgresUserRepository: UserRepository {
         self.logger = logger
     }
 
-    private typealias UserRow = (Int64, String, String?, String, String, Date, Date)
-    private static let userColumns = "id, username, email, password_hash, status, created_at, updated_at"
+    typealias UserRow = (Int64, String, String?, String, String, Date, Date, String)
+    static let userColumns = "id, username, email, password_hash, status, created_at, updated_at, role"
 
-    private static func user(_ row: UserRow) -> User {
-        User(id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended, createdAt: row.5, updatedAt: row.6)
+    static func user(_ row: UserRow) -> User {
+        User(
+            id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended,
+            role: UserRole(rawValue: row.7) ?? .subscriber, createdAt: row.5, updatedAt: row.6
+        )
     }
 
     public func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User {
@@ -27,7 +30,7 @@ public struct PostgresUserRepository: UserRepository {
                 """
                 INSERT INTO users (username, email, password_hash, status, created_at, updated_at)
                 VALUES (\(username), \(email), \(passwordHash), 'active', \(now), \(now))
-                RETURNING id, username, email, password_hash, status, created_at, updated_at
+                RETURNING id, username, email, password_hash, status, created_at, updated_at, role
                 """,
                 logger: logger
             )
@@ -103,14 +106,14 @@ public struct PostgresUserRepository: UserRepository {
         try await run { client in
             let rows = try await client.query(
                 """
-                    SELECT \(unescaped: Self.tokenColumns), u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
+                    SELECT \(unescaped: Self.tokenColumns), u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at, u.role
                     FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = \(hex(secretHash))
                     """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, String, Date, Date?, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
+            for try await row in rows.decode((Int64, Int64, String, Date, Date?, Date?, Date?, Int64, String, String?, String, String, Date, Date, String).self) {
                 let token = AccessToken(id: row.0, userID: row.1, name: row.2, createdAt: row.3, expiresAt: row.4, lastUsedAt: row.5, revokedAt: row.6)
-                return (token, Self.user((row.7, row.8, row.9, row.10, row.11, row.12, row.13)))
+                return (token, Self.user((row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14)))
             }
             return nil
         }
@@ -167,14 +170,14 @@ public struct PostgresUserRepository: UserRepository {
             let rows = try await client.query(
                 """
                     SELECT k.id, k.user_id, k.created_at, k.last_used_at, k.revoked_at,
-                           u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at
+                           u.id, u.username, u.email, u.password_hash, u.status, u.created_at, u.updated_at, u.role
                     FROM mirror_keys k JOIN users u ON u.id = k.user_id WHERE k.secret_hash = \(hex(secretHash))
                     """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?, Int64, String, String?, String, String, Date, Date).self) {
+            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?, Int64, String, String?, String, String, Date, Date, String).self) {
                 let key = MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
-                return (key, Self.user((row.5, row.6, row.7, row.8, row.9, row.10, row.11)))
+                return (key, Self.user((row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12)))
             }
             return nil
         }
@@ -274,7 +277,7 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
-    private func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+    func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         do {
             return try await body(client)
         } catch {

@@ -1,0 +1,11 @@
+import Portal
+
+/// The portal reads the client address and the trusted proxy's public base from the
+/// request record, and notes the signed-in user there for the access log.
+extension FerryRequestContext: PortalRequestContext {
+    public var forwardedBase: String? { record.publicBase }
+
+    public func noteUser(_ username: String) {
+        record.user = username
+    }
+}

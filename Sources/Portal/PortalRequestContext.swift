@@ -1,0 +1,13 @@
+import Hummingbird
+
+/// What the portal needs from the server's request context: who the client is, what a
+/// trusted proxy said about the public address, and a place to note the signed-in user
+/// for the access log.
+public protocol PortalRequestContext: RequestContext {
+    /// The client's IP address (as a trusted proxy reported it, else the peer's).
+    var clientAddress: String? { get }
+    /// `scheme://host` the client used, when a trusted proxy reported it.
+    var forwardedBase: String? { get }
+    /// Records the signed-in user (for the access log).
+    func noteUser(_ username: String)
+}
