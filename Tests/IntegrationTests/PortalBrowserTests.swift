@@ -23,14 +23,17 @@ struct PortalBrowserTests {
                     try await page.screenshot(to: directory + "/01-sign-in.png")
 
                     // A wrong password first: the form says so.
+                    try await page.markDocument()
                     try await page.evaluate("""
                         document.getElementById('username').value = 'alice';
                         document.getElementById('password').value = 'not-the-password';
                         document.querySelector('main form button[type=submit]').click();
                         """)
+                    try await page.waitForNewDocument()
                     try await page.waitUntil("document.querySelector('.flash.error') !== null")
                     #expect(try await page.evaluate("document.querySelector('.flash.error').textContent") as? String == "Wrong username or password.")
 
+                    try await page.markDocument()
                     try await page.evaluate("""
                         document.getElementById('password').value = 'correct-horse-9';
                         document.querySelector('main form button[type=submit]').click();
@@ -39,6 +42,7 @@ struct PortalBrowserTests {
                     #expect(try await page.evaluate("document.cookie") as? String == "", "the session cookie is HttpOnly")
 
                     try await page.navigate("\(base)/account/access")
+                    try await page.markDocument()
                     try await page.evaluate("""
                         document.getElementById('token-name').value = 'laptop';
                         document.querySelector('form[action="/account/tokens"] button').click();
@@ -64,6 +68,7 @@ struct PortalBrowserTests {
                 try await DevToolsSession.withPage(pageURL) { page in
                     try await page.call("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false])
                     try await page.navigate("\(base)/account/sign-in")
+                    try await page.markDocument()
                     try await page.evaluate("""
                         document.getElementById('username').value = 'alice';
                         document.getElementById('password').value = 'correct-horse-9';
@@ -78,12 +83,17 @@ struct PortalBrowserTests {
                     let repositories = try await page.evaluate("Array.from(document.querySelectorAll('table code')).map(c => c.textContent)") as? [String] ?? []
                     #expect(repositories.contains { $0.hasSuffix("ferry/big") }, "\(repositories)")
                     try await page.screenshot(to: directory + "/03-dashboard.png")
+                    try await page.call("Emulation.setDeviceMetricsOverride", ["width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true])
+                    try await page.navigate("\(base)/account")
+                    #expect(try await page.evaluate("document.documentElement.scrollWidth <= 390") as? Bool == true, "no sideways scrolling on a phone")
+                    try await page.screenshot(to: directory + "/05-dashboard-phone.png")
+                    try await page.call("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false])
                     try await page.navigate("\(base)/account/setup")
                     try await page.screenshot(to: directory + "/04-setup.png")
                 }
             }
         }
-        for name in ["01-sign-in", "02-token-created", "03-dashboard", "04-setup"] {
+        for name in ["01-sign-in", "02-token-created", "03-dashboard", "04-setup", "05-dashboard-phone"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name).png")[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(name).png")
         }

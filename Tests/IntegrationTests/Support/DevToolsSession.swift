@@ -91,10 +91,22 @@ final class DevToolsSession: Sendable {
         throw ProtocolError(description: "timed out waiting for \(condition) on \(location)")
     }
 
-    /// Opens `url` and waits until the page has loaded.
+    /// Opens `url` and waits until the new document (after any redirect) has loaded.
     func navigate(_ url: String) async throws {
+        try await markDocument()
         try await call("Page.navigate", ["url": url])
-        try await waitUntil("location.href === \(Self.quoted(url))")
+        try await waitForNewDocument()
+    }
+
+    /// Marks the current document, so that `waitForNewDocument` can tell when a
+    /// navigation (a link, a form submit, a redirect) has replaced it.
+    func markDocument() async throws {
+        try await evaluate("window.__ferryOldDocument = true")
+    }
+
+    /// Waits until the marked document was replaced and the new one has loaded.
+    func waitForNewDocument() async throws {
+        try await waitUntil("window.__ferryOldDocument === undefined")
     }
 
     /// A PNG of the whole page at its current width.

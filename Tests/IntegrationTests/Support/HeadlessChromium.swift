@@ -12,10 +12,10 @@ struct HeadlessChromium {
         let description: String
     }
 
-    /// Starts Chromium with a fresh profile under `directory`, runs `body` with the
+    /// Starts Chromium with a fresh profile in a new folder under `directory`, runs `body` with the
     /// DevTools WebSocket URL of its first page, and stops it.
     static func run<T: Sendable>(in directory: String, _ body: (String) async throws -> T) async throws -> T {
-        let profile = directory + "/chromium-profile"
+        let profile = directory + "/chromium-profile-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: profile, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
