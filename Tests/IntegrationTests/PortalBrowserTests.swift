@@ -13,6 +13,9 @@ struct PortalBrowserTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try await withSubscriberFerry(billing: true) { subscriber in
             let alice = try await subscriber.addSubscriber("alice", plan: "pro")
+            try await subscriber.addSubscriber("bob")
+            try await subscriber.addUser("root")
+            _ = try await subscriber.accounts.setRole("root", .admin)
             try await Self.addEarlierTraffic(for: alice.id, subscriber: subscriber)
             let base = subscriber.ferry.url
             let token = try await HeadlessChromium.run(in: directory) { pageURL in
@@ -90,10 +93,26 @@ struct PortalBrowserTests {
                     try await page.call("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false])
                     try await page.navigate("\(base)/account/setup")
                     try await page.screenshot(to: directory + "/04-setup.png")
+
+                    // The operator's view of the same month.
+                    try await page.markDocument()
+                    try await page.evaluate("document.querySelector('form.signout button').click()")
+                    try await page.waitForNewDocument()
+                    try await page.markDocument()
+                    try await page.evaluate("""
+                        document.getElementById('username').value = 'root';
+                        document.getElementById('password').value = 'correct-horse-9';
+                        document.querySelector('main form button[type=submit]').click();
+                        """)
+                    try await page.waitForNewDocument()
+                    try await page.navigate("\(base)/account/admin")
+                    let row = try await page.evaluate("Array.from(document.querySelectorAll('tbody tr')).map(r => r.textContent).find(t => t.includes('alice'))") as? String ?? ""
+                    #expect(row.contains("pro") && row.contains("MiB"), "\(row)")
+                    try await page.screenshot(to: directory + "/06-operator.png")
                 }
             }
         }
-        for name in ["01-sign-in", "02-token-created", "03-dashboard", "04-setup", "05-dashboard-phone"] {
+        for name in ["01-sign-in", "02-token-created", "03-dashboard", "04-setup", "05-dashboard-phone", "06-operator"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name).png")[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(name).png")
         }
