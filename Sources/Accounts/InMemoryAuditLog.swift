@@ -8,6 +8,7 @@ public final class InMemoryAuditLog: AuditLog {
     /// Creates an empty log.
     public init() {}
 
+    @discardableResult
     public func record(actor: String, action: String, target: String?, detail: String, at: Date) async throws -> AuditEntry {
         entries.withLock { entries in
             let entry = AuditEntry(id: Int64(entries.count + 1), at: at, actor: actor, action: action, target: target, detail: detail)

@@ -62,6 +62,11 @@ public struct PortalSessions: Sendable {
         try await users.deleteSession(id: session.id)
     }
 
+    /// Ends every session of `user` (sign-out everywhere).
+    public func endAll(for user: User) async throws {
+        try await users.deleteSessions(userID: user.id)
+    }
+
     /// Removes sessions that can no longer be resumed; returns how many.
     public func removeStale() async throws -> Int {
         try await users.deleteStaleSessions(idleTimeout: idleTimeout, now: now())

@@ -13,6 +13,7 @@ public struct PostgresAuditLog: AuditLog {
         self.logger = logger
     }
 
+    @discardableResult
     public func record(actor: String, action: String, target: String?, detail: String, at: Date) async throws -> AuditEntry {
         do {
             let rows = try await client.query(

@@ -43,6 +43,7 @@ public protocol UserRepository: Sendable {
 
     // MARK: Roles and portal sessions
 
+    /// Makes a user an admin or a plain subscriber.
     func updateRole(userID: Int64, role: UserRole, now: Date) async throws
     /// Stores a new portal session under the hash of its secret id.
     func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession
@@ -50,6 +51,7 @@ public protocol UserRepository: Sendable {
     func session(secretHash: [UInt8]) async throws -> (PortalSession, User)?
     /// Notes that a session was used (for its idle timeout).
     func touchSession(id: Int64, now: Date) async throws
+    /// Ends one portal session (sign-out, or found stale).
     func deleteSession(id: Int64) async throws
     /// Ends every portal session of a user (password change, suspension, sign-out everywhere).
     func deleteSessions(userID: Int64) async throws

@@ -5,8 +5,11 @@ import PostgresNIO
 extension PostgresBillingStore {
     /// One day's traffic of one subscriber.
     public struct DailyBytes: Sendable, Equatable {
+        /// The day, in the operator's time zone.
         public let day: CalendarDay
+        /// Bytes written to the subscriber that day.
         public let bytesServed: Int64
+        /// Of those, bytes that came from the cache.
         public let hitBytes: Int64
     }
 
@@ -14,7 +17,9 @@ extension PostgresBillingStore {
     public struct RepositoryUsage: Sendable, Equatable {
         /// `upstream/repository`, as `ferry usage top --by repo` names it.
         public let name: String
+        /// Bytes written to the subscriber from it in the month.
         public let bytesServed: Int64
+        /// Manifest pulls of it in the month.
         public let manifestPulls: Int64
     }
 

@@ -73,6 +73,18 @@ extension Portal {
         }
     }
 
+    /// `POST /account/sign-out-everywhere`: ends every session of the user, this one
+    /// included (a lost laptop, a shared computer).
+    func signOutEverywhere(_ request: Request, context: some PortalRequestContext) async throws -> Response {
+        let visitor = try await signedIn(request, context: context)
+        _ = try await form(SignOutForm.self, of: request, for: visitor, context: context)
+        try await sessions.endAll(for: visitor.user)
+        log("sign-out-everywhere", by: visitor, context: context)
+        var response = PageRenderer.redirect(to: "/account/sign-in?signed-out=1")
+        response.setCookie(cookies.expired(SessionCookies.session, forwardedBase: context.forwardedBase))
+        return response
+    }
+
     /// `POST /account/sign-out`: ends this session.
     func signOut(_ request: Request, context: some PortalRequestContext) async throws -> Response {
         let visitor = try await signedIn(request, context: context)

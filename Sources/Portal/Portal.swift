@@ -48,6 +48,7 @@ public struct Portal: Sendable {
         group.get("sign-in") { request, context in try await signInPage(request, context: context) }
         group.post("sign-in") { request, context in try await signIn(request, context: context) }
         group.post("sign-out") { request, context in try await signOut(request, context: context) }
+        group.post("sign-out-everywhere") { request, context in try await signOutEverywhere(request, context: context) }
         group.get("access") { request, context in try await accessPage(request, context: context) }
         group.post("tokens") { request, context in try await createToken(request, context: context) }
         group.post("tokens/:id/revoke") { request, context in try await revokeToken(request, context: context) }

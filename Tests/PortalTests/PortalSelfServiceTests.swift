@@ -168,3 +168,54 @@ import Testing
         }
     }
 }
+
+/// Every form, one by one: without the session's token it is refused and changes nothing.
+@Suite struct PortalFormForgeryTests {
+    @Test func everyFormRefusesAMissingOrWrongToken() async throws {
+        let harness = PortalHarness()
+        try await harness.addUser("root", role: .admin)
+        try await harness.addUser("bob")
+        let (token, _) = try await harness.accounts.createAccessToken("root", name: "ci", lifetime: nil)
+        let (key, _) = try await harness.accounts.createMirrorKey("root")
+        try await harness.run { client in
+            let admin = try await Browser.signIn(client, "root")
+            let forms: [(String, String)] = [
+                ("/account/sign-out", ""),
+                ("/account/sign-out-everywhere", ""),
+                ("/account/tokens", "name=x&expires=never"),
+                ("/account/tokens/\(token.id)/revoke", ""),
+                ("/account/mirror-keys", ""),
+                ("/account/mirror-keys/\(key.id)/revoke", ""),
+                ("/account/password", "current=\(PortalHarness.password)&new=another-horse-7&confirm=another-horse-7"),
+                ("/account/admin/users/bob/status", "status=suspended"),
+                ("/account/admin/payments", "username=bob&amount=3&reference=x"),
+            ]
+            for (uri, fields) in forms {
+                for csrf in ["", "&csrf=forged"] {
+                    let response = try await client.execute(uri: uri, method: .post, headers: admin.formHeaders(), body: ByteBuffer(string: fields + csrf))
+                    #expect(response.status == .forbidden, "\(uri) \(csrf)")
+                }
+            }
+            try await client.execute(uri: "/account", method: .get, headers: admin.headers) { #expect($0.status == .ok, "still signed in") }
+        }
+        #expect(try await harness.accounts.accessTokens("root").map(\.revokedAt) == [nil])
+        #expect(try await harness.accounts.mirrorKeys("root").map(\.revokedAt) == [nil])
+        #expect(try await harness.users.user(named: "bob")?.status == .active)
+        #expect(try await harness.audit.recent(limit: 5).isEmpty)
+    }
+
+    @Test func signOutEverywhereEndsEverySessionAndTheTrailingSlashWorks() async throws {
+        let harness = PortalHarness()
+        try await harness.addUser("alice")
+        try await harness.run { client in
+            let laptop = try await Browser.signIn(client, "alice")
+            let phone = try await Browser.signIn(client, "alice")
+            try await client.execute(uri: "/account/", method: .get, headers: phone.headers) { #expect($0.status == .ok) }
+            let response = try await client.execute(uri: "/account/sign-out-everywhere", method: .post, headers: phone.formHeaders(), body: ByteBuffer(string: "csrf=\(phone.csrf)"))
+            #expect(response.status == .seeOther)
+            for browser in [laptop, phone] {
+                try await client.execute(uri: "/account", method: .get, headers: browser.headers) { #expect($0.status == .seeOther) }
+            }
+        }
+    }
+}
