@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
@@ -66,12 +68,24 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Portal",
+            dependencies: [
+                "Accounts",
+                "Billing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")]
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
                 "OCI",
                 "Accounts",
                 "Billing",
                 "Cache",
+                "Portal",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +103,7 @@ let package = Package(
                 "Billing",
                 "Cache",
                 "Gateway",
+                "Portal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -128,6 +143,17 @@ let package = Package(
         ),
         .testTarget(name: "FerryTests", dependencies: ["ferry", "Cache", "Gateway"]),
         .testTarget(
+            name: "PortalTests",
+            dependencies: [
+                "Portal",
+                "Gateway",
+                "Accounts",
+                "Cache",
+                "FerryTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "CacheTests",
             dependencies: [
                 "Cache",
@@ -156,7 +182,10 @@ let package = Package(
                 "OCI",
                 "Cache",
                 "Gateway",
+                "Portal",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -3,7 +3,8 @@
 # Idempotent: packages already present are not downloaded again.
 set -euo pipefail
 
-packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 python3-yaml curl)
+# chromium: the portal's end-to-end test drives headless Chromium over the DevTools protocol.
+packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 python3-yaml curl chromium)
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk nginx-light)
 
 # The docker CLI (tests run `docker login`, which works client-side with no daemon).

@@ -47,20 +47,33 @@ public struct AccountService: Sendable {
     }
 
     /// Sets a new password and, at once, ends everything the old one opened: cached
-    /// logins (the stored hash changes), refresh tokens, and bearer tokens minted with
-    /// the password (the password epoch advances).
+    /// logins (the stored hash changes), refresh tokens, portal sessions, and bearer
+    /// tokens minted with the password (the password epoch advances).
     public func setPassword(_ username: String, password: String) async throws {
         let user = try await user(username)
         try User.validate(password: password, username: username)
         try await users.changePassword(userID: user.id, passwordHash: try await hasher.hash(password), now: now())
+        try await users.deleteSessions(userID: user.id)
     }
 
-    /// Suspends or resumes a user; suspension also ends their refresh tokens.
+    /// Suspends or resumes a user; suspension also ends their refresh tokens and web
+    /// portal sessions.
     public func setStatus(_ username: String, _ status: UserStatus) async throws -> User {
         var user = try await user(username)
         try await users.updateStatus(userID: user.id, status: status, now: now())
-        if status == .suspended { try await users.revokeRefreshTokens(userID: user.id, now: now()) }
+        if status == .suspended {
+            try await users.revokeRefreshTokens(userID: user.id, now: now())
+            try await users.deleteSessions(userID: user.id)
+        }
         user.status = status
+        return user
+    }
+
+    /// Makes a user an admin (the portal's operator view) or a plain subscriber.
+    public func setRole(_ username: String, _ role: UserRole) async throws -> User {
+        var user = try await user(username)
+        try await users.updateRole(userID: user.id, role: role, now: now())
+        user.role = role
         return user
     }
 
@@ -93,6 +106,13 @@ public struct AccountService: Sendable {
         guard try await users.revokeAccessToken(id: id, now: now()) else { throw AccountsError.tokenNotFound(String(id)) }
     }
 
+    /// Revokes one of `owner`'s own tokens; another user's token id is `tokenNotFound`,
+    /// exactly like an unknown one.
+    public func revokeAccessToken(id: Int64, ownedBy owner: User) async throws {
+        guard try await users.accessToken(id: id)?.userID == owner.id else { throw AccountsError.tokenNotFound(String(id)) }
+        try await revokeAccessToken(id: id)
+    }
+
     // MARK: - Mirror keys
 
     /// Creates a mirror key (the secret host label) for a user; returned once.
@@ -108,6 +128,13 @@ public struct AccountService: Sendable {
 
     public func revokeMirrorKey(id: Int64) async throws {
         guard try await users.revokeMirrorKey(id: id, now: now()) else { throw AccountsError.mirrorKeyNotFound(String(id)) }
+    }
+
+    /// Revokes one of `owner`'s own mirror keys; another user's key id is
+    /// `mirrorKeyNotFound`, exactly like an unknown one.
+    public func revokeMirrorKey(id: Int64, ownedBy owner: User) async throws {
+        guard try await users.mirrorKeys(userID: owner.id).contains(where: { $0.id == id }) else { throw AccountsError.mirrorKeyNotFound(String(id)) }
+        try await revokeMirrorKey(id: id)
     }
 
     /// The active user a mirror key belongs to, or nil (unknown, revoked, suspended).

@@ -9,6 +9,7 @@ public final class InMemoryUserRepository: UserRepository {
         var accessTokens: [Int64: (token: AccessToken, hash: [UInt8])] = [:]
         var mirrorKeys: [Int64: (key: MirrorKey, hash: [UInt8])] = [:]
         var refreshTokens: [Int64: (token: RefreshToken, hash: [UInt8])] = [:]
+        var sessions: [Int64: (session: PortalSession, hash: [UInt8])] = [:]
         var nextID: Int64 = 1
 
         mutating func makeID() -> Int64 {
@@ -81,6 +82,7 @@ public final class InMemoryUserRepository: UserRepository {
             state.accessTokens = state.accessTokens.filter { $0.value.token.userID != id }
             state.mirrorKeys = state.mirrorKeys.filter { $0.value.key.userID != id }
             state.refreshTokens = state.refreshTokens.filter { $0.value.token.userID != id }
+            state.sessions = state.sessions.filter { $0.value.session.userID != id }
         }
     }
 
@@ -207,6 +209,51 @@ public final class InMemoryUserRepository: UserRepository {
                 guard token.userID == userID else { return true }
                 return !((token.revokedAt.map { $0 < deletingBefore } ?? false) || token.expiresAt < deletingBefore)
             }
+        }
+    }
+
+    public func updateRole(userID: Int64, role: UserRole, now: Date) async throws {
+        state.withLock { state in
+            state.users[userID]?.role = role
+            state.users[userID]?.updatedAt = now
+        }
+    }
+
+    public func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession {
+        state.withLock { state in
+            let session = PortalSession(
+                id: state.makeID(), userID: userID, csrfToken: csrfToken, createdAt: now, lastSeenAt: now, expiresAt: expiresAt,
+                userAgent: userAgent, clientAddress: clientAddress
+            )
+            state.sessions[session.id] = (session, secretHash)
+            return session
+        }
+    }
+
+    public func session(secretHash: [UInt8]) async throws -> (PortalSession, User)? {
+        state.withLock { state in
+            guard let entry = state.sessions.values.first(where: { $0.hash == secretHash }), let user = state.users[entry.session.userID] else { return nil }
+            return (entry.session, user)
+        }
+    }
+
+    public func touchSession(id: Int64, now: Date) async throws {
+        state.withLock { $0.sessions[id]?.session.lastSeenAt = now }
+    }
+
+    public func deleteSession(id: Int64) async throws {
+        _ = state.withLock { $0.sessions.removeValue(forKey: id) }
+    }
+
+    public func deleteSessions(userID: Int64) async throws {
+        state.withLock { state in state.sessions = state.sessions.filter { $0.value.session.userID != userID } }
+    }
+
+    public func deleteStaleSessions(idleTimeout: TimeInterval, now: Date) async throws -> Int {
+        state.withLock { state in
+            let before = state.sessions.count
+            state.sessions = state.sessions.filter { $0.value.session.isValid(at: now, idleTimeout: idleTimeout) }
+            return before - state.sessions.count
         }
     }
 }

@@ -14,13 +14,13 @@ public struct PostgresUserRepository: UserRepository {
         self.logger = logger
     }
 
-    typealias UserRow = (Int64, String, String?, String, String, Date, Date, Int)
-    static let userColumns = "id, username, email, password_hash, status, created_at, updated_at, password_epoch"
+    typealias UserRow = (Int64, String, String?, String, String, Date, Date, Int, String)
+    static let userColumns = "id, username, email, password_hash, status, created_at, updated_at, password_epoch, role"
 
     static func user(_ row: UserRow) -> User {
         User(
             id: row.0, username: row.1, email: row.2, passwordHash: row.3, status: UserStatus(rawValue: row.4) ?? .suspended,
-            createdAt: row.5, updatedAt: row.6, passwordEpoch: row.7
+            role: UserRole(rawValue: row.8) ?? .subscriber, createdAt: row.5, updatedAt: row.6, passwordEpoch: row.7
         )
     }
 
@@ -319,7 +319,7 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
-    private func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+    func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         do {
             return try await body(client)
         } catch {

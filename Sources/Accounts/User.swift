@@ -6,6 +6,13 @@ public enum UserStatus: String, Sendable, Codable, CaseIterable {
     case suspended
 }
 
+/// What a user may do on the web portal: manage their own account, or also operate
+/// the service (the operator view).
+public enum UserRole: String, Sendable, Codable, CaseIterable {
+    case subscriber
+    case admin
+}
+
 /// A subscriber account.
 public struct User: Sendable, Equatable, Codable {
     public var id: Int64
@@ -14,6 +21,8 @@ public struct User: Sendable, Equatable, Codable {
     /// Argon2id PHC string; never leaves the server.
     public var passwordHash: String
     public var status: UserStatus
+    /// Subscribers see their own account; admins also the operator view.
+    public var role: UserRole
     public var createdAt: Date
     public var updatedAt: Date
     /// Counts password changes: bearer tokens and refresh tokens minted with an older
@@ -21,12 +30,16 @@ public struct User: Sendable, Equatable, Codable {
     public var passwordEpoch: Int
 
     /// Creates a user value.
-    public init(id: Int64, username: String, email: String?, passwordHash: String, status: UserStatus, createdAt: Date, updatedAt: Date, passwordEpoch: Int = 0) {
+    public init(
+        id: Int64, username: String, email: String?, passwordHash: String, status: UserStatus, role: UserRole = .subscriber,
+        createdAt: Date, updatedAt: Date, passwordEpoch: Int = 0
+    ) {
         self.id = id
         self.username = username
         self.email = email
         self.passwordHash = passwordHash
         self.status = status
+        self.role = role
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.passwordEpoch = passwordEpoch

@@ -55,4 +55,21 @@ public protocol UserRepository: Sendable {
     /// `keepingLive` (superseded by newer logins) and deletes tokens that expired or
     /// were revoked before `deletingBefore`.
     func pruneRefreshTokens(userID: Int64, keepingLive: Int, deletingBefore: Date, now: Date) async throws
+
+    // MARK: Roles and portal sessions
+
+    /// Makes a user an admin or a plain subscriber.
+    func updateRole(userID: Int64, role: UserRole, now: Date) async throws
+    /// Stores a new portal session under the hash of its secret id.
+    func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession
+    /// The session with this secret hash and its user, whatever their state.
+    func session(secretHash: [UInt8]) async throws -> (PortalSession, User)?
+    /// Notes that a session was used (for its idle timeout).
+    func touchSession(id: Int64, now: Date) async throws
+    /// Ends one portal session (sign-out, or found stale).
+    func deleteSession(id: Int64) async throws
+    /// Ends every portal session of a user (password change, suspension, sign-out everywhere).
+    func deleteSessions(userID: Int64) async throws
+    /// Removes sessions that expired before `now` or were idle for `idleTimeout`; returns how many.
+    func deleteStaleSessions(idleTimeout: TimeInterval, now: Date) async throws -> Int
 }

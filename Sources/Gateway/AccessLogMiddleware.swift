@@ -74,7 +74,7 @@ extension AccessLogMiddleware {
         case "/token": return "token"
         case "/account/usage": return "account"
         case "/healthz", "/readyz", "/metrics": return String(path.dropFirst())
-        default: return "other"
+        default: return path == "/account" || path.hasPrefix("/account/") ? "portal" : "other"
         }
     }
 }

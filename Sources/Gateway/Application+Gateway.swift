@@ -3,11 +3,13 @@ import Cache
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Portal
 import ServiceLifecycle
 import NIOCore
 
 /// Builds the HTTP application: access log, OCI error mapping, in `subscribers` mode the
-/// token service and the `/v2` guard, then the registry routes.
+/// token service, the `/v2` guard and (when given) the subscriber web portal under
+/// `/account/`, then the registry routes.
 ///
 /// The blob cache's download loop runs as one of the application's services, so
 /// running the application (`runService()`, or `test(.router)` in tests) runs it too.
@@ -16,6 +18,7 @@ public func buildApplication(
     controller: RegistryController,
     access: GatewayAccess,
     operations: GatewayOperations? = nil,
+    portal: Portal? = nil,
     server: HTTPServerBuilder = .http1(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -33,6 +36,7 @@ public func buildApplication(
             router.add(middleware: BillingMiddleware(billing: billing, metrics: operations?.metrics))
             AccountController(auth: auth, billing: billing).addRoutes(to: router)
         }
+        portal?.addRoutes(to: router)
         let directory = controller.directory
         TokenController(configuration: configuration, auth: auth, metrics: operations?.metrics) { name in
             (try? directory.resolve(name: name, host: nil, namespace: nil)) != nil

@@ -1,4 +1,5 @@
 import Accounts
+import Portal
 import ArgumentParser
 import Foundation
 import Logging

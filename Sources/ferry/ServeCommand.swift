@@ -114,9 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
                     let operations = Self.operations(metrics: metrics, blobs: blobs, meter: meter, dataDirectory: dataDirectory) {
                         await Self.databaseProblems(client)
                     }
+                    let portal = try await Self.makePortal(configuration, auth: auth.gateway, client: client, logger: logger)
                     var app = buildApplication(
                         configuration: configuration.gateway, controller: controller, access: .subscribers(auth.gateway), operations: operations,
-                        server: server, logger: logger
+                        portal: portal, server: server, logger: logger
                     )
                     app.addServices(admin)
                     if let refresh = auth.refresh { app.addServices(refresh) }

@@ -7,7 +7,7 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage subscriber accounts.",
-        subcommands: [Add.self, List.self, Show.self, Passwd.self, Suspend.self, Resume.self, Delete.self]
+        subcommands: [Add.self, List.self, Show.self, Passwd.self, Suspend.self, Resume.self, Role.self, Delete.self]
     )
 
     /// What listings print (never the password hash).
@@ -16,6 +16,7 @@ struct UserCommand: AsyncParsableCommand {
         let username: String
         let email: String?
         let status: String
+        let role: String
         let createdAt: Date
         let updatedAt: Date
 
@@ -24,6 +25,7 @@ struct UserCommand: AsyncParsableCommand {
             username = user.username
             email = user.email
             status = user.status.rawValue
+            role = user.role.rawValue
             createdAt = user.createdAt
             updatedAt = user.updatedAt
         }
@@ -35,13 +37,21 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "Username: 2-32 lowercase letters, digits, - or _.") var name: String
         @Option(help: "Email address.") var email: String?
         @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordFromStandardInput = false
+        @Flag(help: "Make the user an admin (the web portal's operator view).") var admin = false
 
         func run() async throws {
             let password = passwordFromStandardInput ? try readPasswordFromStandardInput() : nil
-            let (user, generated) = try await database.withAccounts { accounts, _ in
-                try await accounts.createUser(username: name, email: email, password: password)
+            let admin = admin
+            let (user, generated) = try await database.withAccounts { accounts, client in
+                let (user, generated) = try await accounts.createUser(username: name, email: email, password: password)
+                guard admin else { return (user, generated) }
+                let promoted = try await accounts.setRole(user.username, .admin)
+                try await PostgresAuditLog(client: client, logger: .init(label: "ferry")).record(
+                    actor: Role.actor, action: "role", target: user.username, detail: "created as admin", at: Date()
+                )
+                return (promoted, generated)
             }
-            print("created user \(user.username) (id \(user.id))")
+            print("created \(user.role == .admin ? "admin" : "user") \(user.username) (id \(user.id))")
             if let generated { print("password: \(generated)") }
         }
     }
@@ -54,10 +64,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let users = try await database.withAccounts { accounts, _ in try await accounts.users.allUsers() }
             if json { return try printJSON(users.map(Summary.init)) }
-            print("ID".padding(toLength: 6, withPad: " ", startingAt: 0) + "USERNAME".padding(toLength: 34, withPad: " ", startingAt: 0) + "STATUS     CREATED")
+            print("ID".padding(toLength: 6, withPad: " ", startingAt: 0) + "USERNAME".padding(toLength: 34, withPad: " ", startingAt: 0) + "STATUS     ROLE        CREATED")
             for user in users {
                 print(String(user.id).padding(toLength: 6, withPad: " ", startingAt: 0) + user.username.padding(toLength: 34, withPad: " ", startingAt: 0)
-                    + user.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + formatDate(user.createdAt))
+                    + user.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + user.role.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + formatDate(user.createdAt))
             }
         }
     }
@@ -77,6 +88,7 @@ struct UserCommand: AsyncParsableCommand {
             print("id        \(user.id)")
             print("email     \(user.email ?? "-")")
             print("status    \(user.status.rawValue)")
+            print("role      \(user.role.rawValue)")
             print("created   \(formatDate(user.createdAt))")
             print("updated   \(formatDate(user.updatedAt))")
             print("tokens    \(tokens.filter { $0.revokedAt == nil }.count) active, \(tokens.count) in all")
@@ -99,7 +111,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Suspend: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Suspend a subscriber: no new tokens, existing ones refused within seconds.")
+        static let configuration = CommandConfiguration(abstract: "Suspend a subscriber: no new tokens, existing ones refused within seconds, portal sessions ended.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
 
@@ -117,6 +129,32 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             _ = try await database.withAccounts { accounts, _ in try await accounts.setStatus(name, .active) }
             print("resumed \(name)")
+        }
+    }
+
+    struct Role: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a user an admin (the web portal's operator view) or a plain subscriber.")
+        /// How the audit log names changes made from the command line.
+        static let actor = "ferry-cli"
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Argument(help: "admin or subscriber.") var role: String
+
+        func validate() throws {
+            guard UserRole(rawValue: role) != nil else { throw ValidationError("role: use admin or subscriber") }
+        }
+
+        func run() async throws {
+            let role = UserRole(rawValue: role)!
+            let name = name
+            _ = try await database.withAccounts { accounts, client in
+                let user = try await accounts.setRole(name, role)
+                try await PostgresAuditLog(client: client, logger: .init(label: "ferry")).record(
+                    actor: Self.actor, action: "role", target: name, detail: "role \(role.rawValue)", at: Date()
+                )
+                return user
+            }
+            print("\(name) is now \(role == .admin ? "an admin" : "a subscriber")")
         }
     }
 

@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import Portal
 import PostgresNIO
 
 @testable import ferry
@@ -74,12 +75,17 @@ func withSubscriberFerry<T: Sendable>(
             let gatewayBilling = billing
                 ? GatewayBilling(limits: SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
                 : nil
-            let auth = GatewayAuth(
-                tokens: tokens,
-                authenticator: try Authenticator(users: users, hasher: hasher, logger: quietLogger),
-                accounts: accounts,
-                billing: gatewayBilling,
-                statusLifetime: 0
+            let authenticator = try Authenticator(users: users, hasher: hasher, logger: quietLogger)
+            let auth = GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: gatewayBilling, statusLifetime: 0)
+            let portal = Portal(
+                accounts: accounts, authenticator: authenticator, sessions: PortalSessions(users: users),
+                audit: PostgresAuditLog(client: database, logger: quietLogger),
+                billing: gatewayBilling.map { PortalBilling(limits: $0.limits, service: BillingService(store: store, calendar: calendar, graceDays: 3)) },
+                settings: PortalSettings(
+                    publicURL: configuration.publicURL, registries: [.init(name: "registry.test", server: environment.upstream.absoluteString)],
+                    defaultRegistry: "registry.test", mirrorDomain: mirrorDomain, servesTLS: false
+                ),
+                renderer: try await PageRenderer.bundled()
             )
             let upstream = RegistryUpstream(
                 configuration: testUpstream(id: "local", registry: "registry.test", url: environment.upstream.absoluteString),
@@ -93,7 +99,9 @@ func withSubscriberFerry<T: Sendable>(
                 }
             )
             return try await withServer({ onRunning in
-                buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: quietLogger, onServerRunning: onRunning)
+                buildApplication(
+                    configuration: configuration, controller: controller, access: .subscribers(auth), portal: portal, logger: quietLogger, onServerRunning: onRunning
+                )
             }) { boundPort in
                 try await body(SubscriberFerry(
                     ferry: FerryInstance(port: boundPort, dataDirectory: dataDirectory),

@@ -1,16 +1,25 @@
 import Foundation
 
-/// Ready-to-paste client configuration for pulling through Ferry.
-enum ClientConfig {
+/// Ready-to-paste client configuration for pulling through Ferry, as printed by
+/// `ferry client-config` and shown on the subscriber portal's setup page.
+public enum ClientConfig {
     /// A file to write (or print under a `# path` heading).
-    struct File: Equatable {
-        let path: String
-        let contents: String
+    public struct File: Equatable, Sendable {
+        /// Where the file goes on the client machine.
+        public let path: String
+        /// What to put in it.
+        public let contents: String
+
+        /// Creates a file value.
+        public init(path: String, contents: String) {
+            self.path = path
+            self.contents = contents
+        }
     }
 
     /// dockerd's `/etc/docker/daemon.json`: the subscriber's mirror-key host as the
     /// Docker Hub mirror (dockerd never sends a mirror its own login).
-    static func docker(mirrorHost: String) -> [File] {
+    public static func docker(mirrorHost: String) -> [File] {
         [File(path: "/etc/docker/daemon.json", contents: """
         {
           "registry-mirrors": ["https://\(mirrorHost)"]
@@ -21,7 +30,7 @@ enum ClientConfig {
 
     /// containerd's `hosts.toml`, one per upstream registry, sending the subscriber's
     /// access token (containerd adds `?ns=<registry>` so Ferry knows the upstream).
-    static func containerd(registries: [(name: String, server: String)], endpoint: String, username: String, token: String) -> [File] {
+    public static func containerd(registries: [(name: String, server: String)], endpoint: String, username: String, token: String) -> [File] {
         let authorization = "Basic " + Data("\(username):\(token)".utf8).base64EncodedString()
         return registries.map { registry in
             File(path: "/etc/containerd/certs.d/\(registry.name)/hosts.toml", contents: """
@@ -38,7 +47,7 @@ enum ClientConfig {
 
     /// podman's `/etc/containers/registries.conf.d/ferry.conf`: a path-prefix mirror per
     /// upstream (log in once with `podman login`).
-    static func podman(registries: [(name: String, server: String)], endpoint: String, defaultRegistry: String) -> [File] {
+    public static func podman(registries: [(name: String, server: String)], endpoint: String, defaultRegistry: String) -> [File] {
         var text = "# Log in once: podman login \(endpoint)\n"
         for registry in registries {
             let location = registry.name == defaultRegistry ? endpoint : "\(endpoint)/\(registry.name)"
@@ -58,7 +67,7 @@ enum ClientConfig {
 
     /// Kubernetes nodes running containerd: point the CRI plugin at `certs.d` and install
     /// the same `hosts.toml` files on every node.
-    static func kubernetes(registries: [(name: String, server: String)], endpoint: String, username: String, token: String) -> [File] {
+    public static func kubernetes(registries: [(name: String, server: String)], endpoint: String, username: String, token: String) -> [File] {
         let note = File(path: "/etc/containerd/config.toml (excerpt)", contents: """
         # On every node, enable hosts.toml lookups (containerd 1.7; 2.x uses
         # [plugins."io.containerd.cri.v1.images".registry]) and restart containerd:
@@ -71,7 +80,7 @@ enum ClientConfig {
     }
 
     /// Files rendered for printing: each under a `# path` heading.
-    static func printable(_ files: [File]) -> String {
+    public static func printable(_ files: [File]) -> String {
         files.map { "# \($0.path)\n\($0.contents)" }.joined(separator: "\n")
     }
 }

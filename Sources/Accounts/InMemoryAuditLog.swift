@@ -1,0 +1,23 @@
+import Foundation
+import Synchronization
+
+/// An audit log held in memory, for tests.
+public final class InMemoryAuditLog: AuditLog {
+    private let entries = Mutex<[AuditEntry]>([])
+
+    /// Creates an empty log.
+    public init() {}
+
+    @discardableResult
+    public func record(actor: String, action: String, target: String?, detail: String, at: Date) async throws -> AuditEntry {
+        entries.withLock { entries in
+            let entry = AuditEntry(id: Int64(entries.count + 1), at: at, actor: actor, action: action, target: target, detail: detail)
+            entries.append(entry)
+            return entry
+        }
+    }
+
+    public func recent(limit: Int) async throws -> [AuditEntry] {
+        entries.withLock { Array($0.reversed().prefix(limit)) }
+    }
+}

@@ -1,0 +1,43 @@
+import Accounts
+import Billing
+import Foundation
+
+/// The operator view: every user with plan, status and this month's usage, the payment
+/// form, and the audit log.
+struct AdminContent: Sendable {
+    struct UserRow: Sendable {
+        let username: String
+        let role: String
+        let isAdmin: Bool
+        let status: String
+        let isSuspended: Bool
+        let isSelf: Bool
+        let plan: String
+        let subscription: String
+        let paidUntil: String
+        let served: String
+        let quotaPercent: String
+        let manifestPulls: Int64
+        let due: String
+        let paid: String
+        let likelyShared: Bool
+    }
+
+    struct AuditRow: Sendable {
+        let at: String
+        let actor: String
+        let action: String
+        let target: String
+        let detail: String
+    }
+
+    let month: String
+    let hasBilling: Bool
+    let users: [UserRow]
+    let usernames: [String]
+    let plans: [String]
+    let audit: [AuditRow]
+    let hasAudit: Bool
+    let totalServed: String
+    let revenue: String
+}

@@ -1,0 +1,133 @@
+import Accounts
+import Billing
+import Foundation
+import Testing
+
+/// The portal against real PostgreSQL, the real registry and real clients: the
+/// dashboard's numbers against `ferry usage report`'s, payments and the audit log,
+/// and sessions ended by the operator CLI.
+@Suite(.enabled(if: TestEnvironment.shouldRun))
+struct PortalIntegrationTests {
+    func psql(_ database: String, _ sql: String) async throws -> String {
+        let result = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", sql])
+        #expect(result.succeeded, "\(result.error)")
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func ferry(_ arguments: [String], database: String, input: String? = nil) async throws -> ProcessResult {
+        try await ProcessRunner.run(CrashSafetyTests.binary, arguments, environment: ["FERRY_DATABASE_URL": database], input: input)
+    }
+
+    /// The text of the element with `id` in `html`.
+    func element(_ id: String, in html: String) -> String? {
+        guard let start = html.range(of: "id=\"\(id)\">") else { return nil }
+        return html[start.upperBound...].split(separator: "<", maxSplits: 1).first.map(String.init)
+    }
+
+    @Test func theDashboardShowsTheSameNumbersAsTheUsageReport() async throws {
+        try await withSubscriberFerry(billing: true) { subscriber in
+            let alice = try await subscriber.addSubscriber("alice")
+            let pulled = try await ProcessRunner.skopeoPull("\(subscriber.ferry.address)/ferry/small:v1", to: temporaryDirectory("portal"), credentials: "alice:correct-horse-9")
+            #expect(pulled.succeeded, "\(pulled.error)")
+            try await subscriber.meter!.flush()
+
+            let browser = PortalClient(base: subscriber.ferry.url)
+            defer { Task { try? await browser.shutdown() } }
+            try await browser.signIn("alice", "correct-horse-9")
+            let dashboard = try await browser.get("/account")
+            #expect(dashboard.status == 200)
+
+            let billing = subscriber.billing!
+            let month = String(billing.today.description.prefix(7))
+            let range = BillingCalendar.monthRange(month)!
+            let report = try await billing.store.report(
+                month: month, first: range.first, next: range.next,
+                monthStart: billing.calendar.start(of: range.first), monthEnd: billing.calendar.start(of: range.next), username: "alice"
+            )
+            let line = try #require(report.users.first)
+            #expect(line.bytesServed > 0)
+            #expect(element("bytes-served", in: dashboard.html) == UsageReport.bytes(line.bytesServed))
+            #expect(element("manifest-pulls", in: dashboard.html) == String(line.manifestPulls))
+            #expect(dashboard.html.contains(#"<rect class="bar""#), "the chart has a bar for today")
+            let repositories = try await billing.store.topRepositories(userID: alice.id, first: range.first, next: range.next, limit: 5)
+            #expect(repositories.count == 1)
+            #expect(dashboard.html.contains("<code>\(repositories[0].name)</code>"))
+            #expect(dashboard.html.contains("basic"))
+            #expect(element("pulls-left", in: dashboard.html) == "199", "one manifest pull of 200 used")
+            #expect(dashboard.html.contains("ratelimit-limit: 200;w=21600"))
+
+            // The JSON endpoint with Basic auth still answers next to the portal.
+            let usage = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-u", "alice:correct-horse-9", "\(subscriber.ferry.url)/account/usage"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(usage.output.utf8)) as? [String: Any])
+            let used = try #require((json["quota"] as? [String: Any])?["usedBytes"] as? Int)
+            #expect(element("quota-percent", in: dashboard.html) != nil)
+            #expect(dashboard.html.contains(UsageReport.bytes(Int64(used))))
+        }
+    }
+
+    @Test func adminsRecordPaymentsAndEveryActionIsAudited() async throws {
+        try await withSubscriberFerry(billing: true) { subscriber in
+            try await subscriber.addUser("root")
+            _ = try await subscriber.accounts.setRole("root", .admin)
+            let bob = try await subscriber.addUser("bob")
+            let browser = PortalClient(base: subscriber.ferry.url)
+            defer { Task { try? await browser.shutdown() } }
+            let csrf = try await browser.signIn("root", "correct-horse-9")
+
+            let paid = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2", "plan": "pro"])
+            #expect(paid.status == 200, "\(paid.html.prefix(500))")
+            let subscription = try #require(try await subscriber.billing!.store.subscription(userID: bob.id))
+            #expect(paid.html.contains("Recorded 15.00 from bob; paid until \(subscription.periodEnd)."))
+            #expect(paid.html.contains("<td>root</td><td>payment</td><td>bob</td>"))
+            let again = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2"])
+            #expect(again.html.contains("was already recorded; nothing changed"))
+            #expect(try await psql(subscriber.databaseURL, "SELECT count(*) FROM payments WHERE user_id = \(bob.id)") == "1")
+
+            let suspended = try await browser.post("/account/admin/users/bob/status", ["csrf": csrf, "status": "suspended"])
+            #expect(suspended.status == 200)
+            let audit = try await psql(subscriber.databaseURL, "SELECT string_agg(actor || ':' || action || ':' || target, ',' ORDER BY id) FROM audit_log")
+            #expect(audit == "root:payment:bob,root:suspend:bob")
+            let refused = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "abc", "reference": "x"])
+            #expect(refused.status == 400)
+            #expect(refused.html.contains("Enter the amount like 3.00."))
+        }
+    }
+
+    @Test func operatorCommandsEndPortalSessions() async throws {
+        try await withSubscriberFerry(billing: true) { subscriber in
+            let alice = try await subscriber.addSubscriber("alice")
+            let database = subscriber.databaseURL
+            let browser = PortalClient(base: subscriber.ferry.url)
+            defer { Task { try? await browser.shutdown() } }
+            try await browser.signIn("alice", "correct-horse-9")
+            #expect(try await psql(database, "SELECT count(*) FROM portal_sessions WHERE user_id = \(alice.id)") == "1")
+            let hash = try await psql(database, "SELECT secret_hash FROM portal_sessions")
+            #expect(hash.count == 64, "only the SHA-256 of the session id is stored")
+
+            #expect(try await ferry(["user", "suspend", "alice"], database: database).succeeded)
+            #expect(try await psql(database, "SELECT count(*) FROM portal_sessions") == "0")
+            #expect(try await browser.get("/account").status == 303)
+            #expect(try await ferry(["user", "resume", "alice"], database: database).succeeded)
+
+            try await browser.signIn("alice", "correct-horse-9")
+            let passwd = try await ferry(["user", "passwd", "alice", "--password-stdin"], database: database, input: "new-horse-battery-7\n")
+            #expect(passwd.succeeded, "\(passwd.error)")
+            #expect(try await browser.get("/account").status == 303)
+            try await browser.signIn("alice", "new-horse-battery-7")
+
+            let role = try await ferry(["user", "role", "alice", "admin"], database: database)
+            #expect(role.succeeded && role.output.contains("alice is now an admin"), "\(role.error)")
+            #expect(try await browser.get("/account/admin").status == 200, "the role applies to the live session at once")
+            let added = try await ferry(["user", "add", "ops", "--admin", "--password-stdin"], database: database, input: "correct-horse-9\n")
+            #expect(added.output.contains("created admin ops"), "\(added.error)")
+            let listed = try await ferry(["user", "list"], database: database)
+            #expect(listed.output.contains("admin"))
+            #expect(try await ferry(["user", "role", "alice", "root"], database: database).status != 0)
+            #expect(try await psql(database, "SELECT string_agg(actor || ':' || target || ':' || detail, ',' ORDER BY id) FROM audit_log") == "ferry-cli:alice:role admin,ferry-cli:ops:created as admin")
+
+            #expect(try await ferry(["user", "delete", "alice", "--yes"], database: database).succeeded)
+            #expect(try await psql(database, "SELECT count(*) FROM portal_sessions") == "0")
+            #expect(try await browser.get("/account").status == 303)
+        }
+    }
+}
