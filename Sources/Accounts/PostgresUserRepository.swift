@@ -86,9 +86,19 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
+    /// Deletes the account and its credentials; its name is kept in `deleted_users`, so
+    /// the books (usage, charges, payments, which keep the user id) still name it.
     public func deleteUser(id: Int64) async throws {
-        try await run { client in
-            try await client.query("DELETE FROM users WHERE id = \(id)", logger: logger)
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "INSERT INTO deleted_users (id, username) SELECT id, username FROM users WHERE id = \(id) ON CONFLICT (id) DO NOTHING",
+                    logger: logger
+                )
+                try await connection.query("DELETE FROM users WHERE id = \(id)", logger: logger)
+            }
+        } catch {
+            throw Self.mapped(error)
         }
     }
 

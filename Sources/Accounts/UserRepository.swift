@@ -20,7 +20,7 @@ public protocol UserRepository: Sendable {
     /// refresh token of the user.
     func changePassword(userID: Int64, passwordHash: String, now: Date) async throws
     func updateStatus(userID: Int64, status: UserStatus, now: Date) async throws
-    /// Deletes a user and every credential of theirs.
+    /// Deletes a user and every credential of theirs (the books keep their name).
     func deleteUser(id: Int64) async throws
 
     func createAccessToken(userID: Int64, name: String, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> AccessToken

@@ -6,11 +6,16 @@ import PostgresNIO
 public struct PostgresBillingStore: UsageSink {
     let client: PostgresClient
     let logger: Logger
+    /// The operator's calendar: which day "today" is (which period's plan applies).
+    let calendar: BillingCalendar
+    let now: @Sendable () -> Date
 
     /// Uses a running `PostgresClient`.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, calendar: BillingCalendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!), now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.logger = logger
+        self.calendar = calendar
+        self.now = now
     }
 
     // MARK: - Plans
@@ -86,18 +91,18 @@ public struct PostgresBillingStore: UsageSink {
     public func subscription(userID: Int64) async throws -> Subscription? {
         try await run {
             let rows = try await client.query(
-                "SELECT plan_id, anchor_day, period_start::TEXT, period_end::TEXT, cancelled_at FROM subscriptions WHERE user_id = \(userID)",
+                "SELECT plan_id, anchor_day, period_start, period_end, cancelled_at FROM subscriptions WHERE user_id = \(userID)",
                 logger: logger
             )
-            for try await (planID, anchor, start, end, cancelled) in rows.decode((Int64, Int, String, String, Date?).self) {
-                guard let start = CalendarDay(start), let end = CalendarDay(end) else { continue }
+            for try await (planID, anchor, start, end, cancelled) in rows.decode((Int64, Int, CalendarDay, CalendarDay, Date?).self) {
                 return Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
             }
             return nil
         }
     }
 
-    /// Writes a user's current subscription.
+    /// Writes a user's subscription row as is, with no charges (tests use it to move
+    /// periods into the past); `changeSubscription` is the way to change one.
     public func save(_ subscription: Subscription) async throws {
         try await run {
             try await client.query(
@@ -111,55 +116,6 @@ public struct PostgresBillingStore: UsageSink {
                 """,
                 logger: logger
             )
-        }
-    }
-
-    /// Records a payment and applies `extend` to the subscription in one transaction.
-    /// Returns false when a payment with this reference was already recorded (nothing changes).
-    public func recordPayment(
-        userID: Int64, amountMinor: Int64, currency: String, reference: String, months: Int, paidAt: Date,
-        extend: @Sendable (Subscription?) throws -> Subscription
-    ) async throws -> Bool {
-        do {
-            return try await client.withTransaction(logger: logger) { connection -> Bool in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(userID))", logger: logger)
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO payments (user_id, amount_minor, currency, reference, months, paid_at)
-                    VALUES (\(userID), \(amountMinor), \(currency), \(reference), \(months), \(paidAt))
-                    ON CONFLICT (user_id, reference) DO NOTHING RETURNING id
-                    """,
-                    logger: logger
-                )
-                var isNew = false
-                for try await _ in inserted.decode(Int64.self) { isNew = true }
-                guard isNew else { return false }
-                var current: Subscription?
-                let rows = try await connection.query(
-                    "SELECT plan_id, anchor_day, period_start::TEXT, period_end::TEXT, cancelled_at FROM subscriptions WHERE user_id = \(userID) FOR UPDATE",
-                    logger: logger
-                )
-                for try await (planID, anchor, start, end, cancelled) in rows.decode((Int64, Int, String, String, Date?).self) {
-                    if let start = CalendarDay(start), let end = CalendarDay(end) {
-                        current = Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
-                    }
-                }
-                let next = try extend(current)
-                try await connection.query(
-                    """
-                    INSERT INTO subscriptions (user_id, plan_id, anchor_day, period_start, period_end, cancelled_at)
-                    VALUES (\(userID), \(next.planID), \(next.anchorDay), \(next.periodStart.description)::DATE, \(next.periodEnd.description)::DATE, \(next.cancelledAt))
-                    ON CONFLICT (user_id) DO UPDATE SET plan_id = EXCLUDED.plan_id, anchor_day = EXCLUDED.anchor_day,
-                        period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, cancelled_at = EXCLUDED.cancelled_at, updated_at = now()
-                    """,
-                    logger: logger
-                )
-                return true
-            }
-        } catch let error as BillingError {
-            throw error
-        } catch {
-            throw Self.mapped(error)
         }
     }
 
@@ -247,20 +203,27 @@ public struct PostgresBillingStore: UsageSink {
 }
 
 extension PostgresBillingStore: StandingSource {
+    /// The plan is the one of the billing period covering today (a plan change applies
+    /// from the next period), else the subscription's.
     public func standing(username: String) async throws -> Standing? {
-        try await run {
+        let today = calendar.day(of: now()).description
+        return try await run {
             let rows = try await client.query(
                 """
-                SELECT u.id, s.plan_id, s.anchor_day, s.period_start::TEXT, s.period_end::TEXT, s.cancelled_at,
+                SELECT u.id, s.plan_id, s.anchor_day, s.period_start, s.period_end, s.cancelled_at,
                        p.id, p.name, p.price_minor, p.currency, p.monthly_quota_bytes, p.requests_per_minute,
                        p.manifest_pulls_per_window, p.manifest_window_seconds, p.max_concurrent_downloads, p.max_client_ips_per_day
-                FROM users u JOIN subscriptions s ON s.user_id = u.id JOIN plans p ON p.id = s.plan_id
+                FROM users u JOIN subscriptions s ON s.user_id = u.id
+                JOIN plans p ON p.id = COALESCE((
+                    SELECT c.plan_id FROM charges c
+                    WHERE c.user_id = u.id AND c.period_start <= \(today)::DATE AND c.period_end > \(today)::DATE AND c.plan_id IS NOT NULL
+                ), s.plan_id)
                 WHERE u.username = \(username)
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, Int, String, String, Date?, Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int).self) {
-                guard let start = CalendarDay(row.3), let end = CalendarDay(row.4) else { return nil }
+            for try await row in rows.decode((Int64, Int64, Int, CalendarDay, CalendarDay, Date?, Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int).self) {
+                let (start, end) = (row.3, row.4)
                 let plan = Plan(
                     id: row.6, name: row.7, priceMinor: row.8, currency: row.9, monthlyQuotaBytes: row.10, requestsPerMinute: row.11,
                     manifestPullsPerWindow: row.12, manifestWindowSeconds: row.13, maxConcurrentDownloads: row.14, maxClientAddressesPerDay: row.15

@@ -42,7 +42,7 @@ extension Portal {
                 monthStart: calendar.start(of: range.first), monthEnd: calendar.start(of: range.next), username: nil
             )
             report = monthly
-            lines = Dictionary(monthly.users.map { ($0.username, $0) }) { first, _ in first }
+            lines = Dictionary(monthly.users.filter { !$0.deleted }.map { ($0.username, $0) }) { first, _ in first }
             for user in users {
                 if let subscription = try await billing.service.store.subscription(userID: user.id) {
                     paidUntil[user.id] = "\(billing.service.status(subscription).rawValue) until \(subscription.periodEnd)"
@@ -57,8 +57,8 @@ extension Portal {
                 isSuspended: user.status == .suspended, isSelf: user.id == visitor.user.id, plan: line?.plan ?? "-",
                 subscription: paidUntil[user.id] ?? "none", paidUntil: paidUntil[user.id] ?? "-",
                 served: UsageReport.bytes(line?.bytesServed ?? 0), quotaPercent: line?.quotaUsedPercent.map { String(format: "%.1f %%", $0) } ?? "-",
-                manifestPulls: line?.manifestPulls ?? 0, due: UsageReport.money(line?.dueMinor ?? 0, line?.currency),
-                paid: UsageReport.money(line?.paidMinor ?? 0, line?.currency), likelyShared: line?.likelyShared ?? false
+                manifestPulls: line?.manifestPulls ?? 0, due: Money.format(line?.due ?? [:]),
+                paid: Money.format(line?.paid ?? [:]), likelyShared: line?.likelyShared ?? false
             )
         }
         let entries = try await audit.recent(limit: 50)
@@ -67,7 +67,7 @@ extension Portal {
             audit: entries.map { .init(at: AccessContent.format($0.at), actor: $0.actor, action: $0.action, target: $0.target ?? "-", detail: $0.detail) },
             hasAudit: !entries.isEmpty,
             totalServed: UsageReport.bytes(report?.bytesServed ?? 0),
-            revenue: report.map { $0.revenue.sorted { $0.key < $1.key }.map { UsageReport.money($0.value, $0.key) }.joined(separator: ", ") }.flatMap { $0.isEmpty ? nil : $0 } ?? "0"
+            revenue: report.map { Money.format($0.revenue) } ?? "-"
         )
         var frame = frame("Operator view", .admin, for: visitor)
         frame.notice = notice
@@ -106,10 +106,11 @@ extension Portal {
         let reference = (form.reference ?? "").trimmingCharacters(in: .whitespaces)
         let plan = form.plan.flatMap { $0.isEmpty ? nil : $0 }
         let user = try await accounts.user(username)
-        let (recorded, subscription) = try await billing.service.recordPayment(
+        let outcome = try await billing.service.recordPayment(
             userID: user.id, username: username, amountMinor: minor, reference: reference, months: months, planName: plan
         )
-        guard recorded else { return try await admin(visitor, notice: "Payment \(reference) of \(username) was already recorded; nothing changed.") }
+        let subscription = outcome.subscription
+        guard outcome.recorded else { return try await admin(visitor, notice: "Payment \(reference) of \(username) was already recorded; nothing changed.") }
         let until = subscription?.periodEnd.description ?? "-"
         try await audit.record(
             actor: visitor.user.username, action: "payment", target: username,

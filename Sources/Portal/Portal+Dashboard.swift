@@ -47,7 +47,7 @@ extension Portal {
                 DashboardContent.MonthFigures(
                     manifestPulls: line.manifestPulls, blobPulls: line.blobPulls, bytesServed: UsageReport.bytes(line.bytesServed),
                     hitPercent: String(format: "%.1f", line.hitRatio * 100), peakClientAddresses: line.peakClientAddresses, likelyShared: line.likelyShared,
-                    due: UsageReport.money(line.dueMinor, line.currency), paid: UsageReport.money(line.paidMinor, line.currency)
+                    due: Money.format(line.due), paid: Money.format(line.paid)
                 )
             },
             chart: UsageChart(first: range.first, days: daysInMonth, traffic: Dictionary(days.map { ($0.day.day, $0.bytesServed) }) { $0 + $1 }),

@@ -90,8 +90,10 @@ struct ConfigValues {
             ("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1),
         ]
         for (suffix, multiplier) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
-            return Int64(value * Double(multiplier))
+            guard let value = Double(text.dropLast(suffix.count)), value.isFinite, value >= 0 else { return nil }
+            let bytes = value * Double(multiplier)
+            guard bytes < 9.2e18 else { return nil }  // Int64.max is about 9.22e18
+            return Int64(bytes)
         }
         return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
     }

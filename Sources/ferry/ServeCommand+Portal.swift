@@ -12,7 +12,7 @@ extension ServeCommand {
     static func makePortal(_ configuration: FerryConfiguration, auth: GatewayAuth, client: PostgresClient, logger: Logger) async throws -> Portal {
         var billing: PortalBilling?
         if let limits = auth.billing?.limits {
-            let service = BillingService(store: PostgresBillingStore(client: client, logger: logger), calendar: limits.calendar, graceDays: limits.graceDays)
+            let service = BillingService(store: PostgresBillingStore(client: client, logger: logger, calendar: limits.calendar), calendar: limits.calendar, graceDays: limits.graceDays)
             billing = PortalBilling(limits: limits, service: service)
         }
         let settings = PortalSettings(

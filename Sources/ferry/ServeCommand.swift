@@ -239,8 +239,8 @@ struct ServeCommand: AsyncParsableCommand {
         let authenticator = try Authenticator(users: users, hasher: hasher, logger: logger)
         var billing: GatewayBilling?
         if configuration.billingEnabled {
-            let store = PostgresBillingStore(client: client, logger: logger)
             let calendar = BillingCalendar(timeZone: configuration.billingTimeZone)
+            let store = PostgresBillingStore(client: client, logger: logger, calendar: calendar)
             let meter = UsageMeter(sink: store, calendar: calendar, logger: logger)
             let limits = SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: configuration.graceDays)
             billing = GatewayBilling(limits: limits, meter: meter, flushInterval: configuration.usageFlushInterval)

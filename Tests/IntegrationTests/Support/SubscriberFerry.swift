@@ -35,7 +35,7 @@ struct SubscriberFerry: Sendable {
     @discardableResult
     func addSubscriber(_ name: String, plan: String = "basic") async throws -> User {
         let user = try await addUser(name)
-        _ = try await billing!.start(userID: user.id, planName: plan, months: 1)
+        _ = try await billing!.start(userID: user.id, username: name, planName: plan, months: 1)
         return user
     }
 }
