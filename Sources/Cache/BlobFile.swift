@@ -44,6 +44,14 @@ public final class BlobFile: Sendable {
         return BlobFile(descriptor: descriptor, pools: pools)
     }
 
+    /// A new descriptor for the same open file (for `sendfile(2)`, which must not depend
+    /// on this object's lifetime); the caller closes it.
+    public func duplicateDescriptor() throws -> Int32 {
+        let duplicate = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard duplicate >= 0 else { throw FileSystemError(operation: "dup", path: "fd \(descriptor)", code: errno) }
+        return duplicate
+    }
+
     /// The file's current size.
     func size() throws -> Int64 {
         var info = stat()

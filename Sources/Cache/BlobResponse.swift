@@ -22,6 +22,13 @@ public struct BlobResponse: Sendable {
     public let source: CacheSource
     public let body: BlobBody
 
+    /// The committed file a cache hit is read from (nil for misses), for serving it
+    /// without copying; `body` must be kept alive meanwhile (it holds the eviction lease).
+    public var cachedFile: BlobFile? {
+        if case .file(let file, _) = body.source { return file }
+        return nil
+    }
+
     /// Number of body bytes, when known.
     public var contentLength: Int64? {
         if let range { return range.upperBound - range.lowerBound + 1 }

@@ -32,7 +32,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
             defer {
                 if let metrics {
                     metrics.request(route: Self.routeName(path), status: Int(status), upstream: record.upstream ?? "-")
-                    if counter.value > 0 { metrics.served(bytes: Int(counter.value), source: record.source ?? "other") }
+                    if counter.value > 0 { metrics.served(bytes: Int(counter.value), source: record.source ?? "other", zeroCopy: record.zeroCopy) }
                     if record.source == "coalesced" { metrics.coalescedWaiter() }
                 }
                 logger.info("access", metadata: [
@@ -45,7 +45,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
                     "status": "\(status)",
                     "bytes": "\(counter.value)",
                     "ms": "\((ContinuousClock.now - started).milliseconds)",
-                    "cache": "\(record.source ?? "-")",
+                    "cache": "\(record.source ?? "-")\(record.zeroCopy ? "+sendfile" : "")",
                     "outcome": "\(outcome)",
                 ])
             }

@@ -19,7 +19,7 @@ public func buildApplication(
     access: GatewayAccess,
     operations: GatewayOperations? = nil,
     portal: Portal? = nil,
-    server: HTTPServerBuilder = .http1(),
+    server: HTTPServerBuilder = .zeroCopyHTTP1(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<FerryRequestContext>> {

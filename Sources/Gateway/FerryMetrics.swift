@@ -22,9 +22,11 @@ public struct FerryMetrics: Sendable {
         Counter(label: "ferry_http_requests_total", dimensions: [("route", route), ("status", String(status)), ("upstream", upstream)], factory: factory).increment()
     }
 
-    /// Body bytes written to clients, by where they came from.
-    public func served(bytes: Int, source: String) {
+    /// Body bytes written to clients, by where they came from; those sent with
+    /// `sendfile(2)` are counted once more in `ferry_sendfile_bytes_total`.
+    public func served(bytes: Int, source: String, zeroCopy: Bool = false) {
         Counter(label: "ferry_served_bytes_total", dimensions: [("source", source)], factory: factory).increment(by: Int64(bytes))
+        if zeroCopy { Counter(label: "ferry_sendfile_bytes_total", factory: factory).increment(by: Int64(bytes)) }
     }
 
     /// One request to an upstream; `status` is nil when it failed without a response.

@@ -13,6 +13,7 @@ public final class RequestRecord: Sendable {
         var upstream: String?
         var repository: String?
         var source: String?
+        var zeroCopy = false
     }
 
     private let fields = Mutex(Fields())
@@ -50,6 +51,12 @@ public final class RequestRecord: Sendable {
         set { fields.withLock { $0.repository = newValue } }
     }
 
+    /// Whether the body was sent with `sendfile(2)`.
+    public var zeroCopy: Bool {
+        get { fields.withLock { $0.zeroCopy } }
+        set { fields.withLock { $0.zeroCopy = newValue } }
+    }
+
     /// Where the bytes came from (`hit`, `miss`, `coalesced`, `stale`, `upstream`).
     public var source: String? {
         get { fields.withLock { $0.source } }
@@ -63,12 +70,15 @@ public struct FerryRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer address of the connection.
     public let remoteAddress: SocketAddress?
+    /// The connection (for handing file regions to its pipeline).
+    let channel: any Channel
     /// Facts about the request for the access log.
     public let record: RequestRecord
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
         self.record = RequestRecord()
     }
 

@@ -59,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         let certificates = try configuration.tlsFiles.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
-        let server: HTTPServerBuilder = try certificates.map { try .http2Upgrade(tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        // Plain HTTP/1.1 sends cached blobs with sendfile(2); TLS needs the bytes in user space.
+        let server: HTTPServerBuilder = try certificates.map { try .http2Upgrade(tlsConfiguration: $0.serverConfiguration()) } ?? .zeroCopyHTTP1()
         let tlsReload = certificates.map { TLSReloadService(certificates: $0, logger: logger) }
         let metrics = FerryMetrics()
         let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)

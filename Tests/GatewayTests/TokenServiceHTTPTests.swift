@@ -112,7 +112,8 @@ import Testing
             }
             try await client.execute(uri: "/token", method: .get, headers: Self.basicAlice) { response in
                 #expect(response.status == .tooManyRequests)
-                #expect(response.headers[.retryAfter] == "60")
+                // 60 s from the last failure (less whatever a loaded machine took since).
+                #expect((50...60).contains(response.headers[.retryAfter].flatMap { Int($0) } ?? 0))
             }
         }
     }

@@ -1,0 +1,68 @@
+import Cache
+import NIOCore
+import Synchronization
+
+/// Passes file regions from a response body to its connection's pipeline, so a cached
+/// blob is sent with `sendfile(2)` instead of being copied through user space.
+///
+/// Hummingbird's response writer only carries `ByteBuffer`s, so a body writes a small
+/// marker buffer instead of the bytes; `FileRegionHandler`, low in the same
+/// connection's pipeline, swaps the marker for the registered region. One handoff per
+/// connection: whatever is still registered when the connection goes away is closed.
+public final class FileRegionHandoff: Sendable {
+    /// A region waiting for its marker to reach the pipeline.
+    private struct Pending: @unchecked Sendable {
+        // Unchecked: the handle is owned by this entry until it is taken (by the
+        // handler, which then closes it after the write) or discarded (closed here);
+        // the Mutex makes those two exclusive.
+        let handle: NIOFileHandle
+        let region: FileRegion
+    }
+
+    private let pending = Mutex<[UInt64: Pending]>([:])
+    static let magic: UInt64 = 0x4645_5252_5952_474E  // "FERRYRGN"
+    static let markerSize = 16
+
+    /// Creates an empty handoff.
+    public init() {}
+
+    /// Registers `length` bytes of `file` from `offset` and returns the marker to write
+    /// in their place. The file is duplicated, so the region stays readable however the
+    /// body's own descriptor fares.
+    public func register(_ file: BlobFile, offset: Int64, length: Int) throws -> ByteBuffer {
+        let descriptor = try file.duplicateDescriptor()
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset) + length)
+        var id = UInt64.random(in: 1...UInt64.max)
+        pending.withLock { pending in
+            while pending[id] != nil { id = UInt64.random(in: 1...UInt64.max) }
+            pending[id] = Pending(handle: handle, region: region)
+        }
+        var marker = ByteBuffer()
+        marker.writeInteger(Self.magic)
+        marker.writeInteger(id)
+        return marker
+    }
+
+    /// The region a marker stands for, now owned by the caller (close its handle after
+    /// the write); nil when `buffer` is not a registered marker.
+    func take(_ buffer: ByteBuffer) -> (FileRegion, NIOFileHandle)? {
+        guard buffer.readableBytes == Self.markerSize, buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.magic,
+              let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
+              let entry = pending.withLock({ $0.removeValue(forKey: id) })
+        else { return nil }
+        return (entry.region, entry.handle)
+    }
+
+    /// Closes every region still registered (the connection is gone).
+    func discardAll() {
+        let entries = pending.withLock { pending in
+            defer { pending.removeAll() }
+            return Array(pending.values)
+        }
+        for entry in entries { try? entry.handle.close() }
+    }
+
+    /// Regions registered and not yet taken (for tests).
+    public var pendingCount: Int { pending.withLock { $0.count } }
+}
