@@ -19,7 +19,13 @@ public final class FileRegionHandoff: Sendable {
         let region: FileRegion
     }
 
-    private let pending = Mutex<[UInt64: Pending]>([:])
+    private struct State {
+        var pending: [UInt64: Pending] = [:]
+        /// False once the connection is gone: nothing may be registered any more.
+        var open = true
+    }
+
+    private let state = Mutex(State())
     static let magic: UInt64 = 0x4645_5252_5952_474E  // "FERRYRGN"
     static let markerSize = 16
 
@@ -34,9 +40,15 @@ public final class FileRegionHandoff: Sendable {
         let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
         let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset) + length)
         var id = UInt64.random(in: 1...UInt64.max)
-        pending.withLock { pending in
-            while pending[id] != nil { id = UInt64.random(in: 1...UInt64.max) }
-            pending[id] = Pending(handle: handle, region: region)
+        let accepted = state.withLock { state in
+            guard state.open else { return false }
+            while state.pending[id] != nil { id = UInt64.random(in: 1...UInt64.max) }
+            state.pending[id] = Pending(handle: handle, region: region)
+            return true
+        }
+        guard accepted else {
+            try? handle.close()
+            throw ChannelError.ioOnClosedChannel
         }
         var marker = ByteBuffer()
         marker.writeInteger(Self.magic)
@@ -49,20 +61,37 @@ public final class FileRegionHandoff: Sendable {
     func take(_ buffer: ByteBuffer) -> (FileRegion, NIOFileHandle)? {
         guard buffer.readableBytes == Self.markerSize, buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) == Self.magic,
               let id = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt64.self),
-              let entry = pending.withLock({ $0.removeValue(forKey: id) })
+              let entry = state.withLock({ $0.pending.removeValue(forKey: id) })
         else { return nil }
         return (entry.region, entry.handle)
     }
 
-    /// Closes every region still registered (the connection is gone).
+    /// Closes every region still registered and refuses new ones (the connection is gone).
     func discardAll() {
-        let entries = pending.withLock { pending in
-            defer { pending.removeAll() }
-            return Array(pending.values)
+        let entries = state.withLock { state in
+            state.open = false
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
         }
         for entry in entries { try? entry.handle.close() }
     }
 
+    deinit {
+        for entry in state.withLock({ $0.pending.values }) { try? entry.handle.close() }
+    }
+
+    /// Takes a marker's region and closes it at once, returning its byte range (tests).
+    public func takeForTesting(_ buffer: ByteBuffer) -> Range<Int>? {
+        guard let (region, handle) = take(buffer) else { return nil }
+        try? handle.close()
+        return region.readerIndex..<region.endIndex
+    }
+
+    /// As when the connection goes away (tests).
+    public func closeForTesting() {
+        discardAll()
+    }
+
     /// Regions registered and not yet taken (for tests).
-    public var pendingCount: Int { pending.withLock { $0.count } }
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
 }
