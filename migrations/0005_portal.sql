@@ -1,5 +1,5 @@
 -- The subscriber web portal: roles, server-side sessions and the audit log of admin
--- actions. (0003 and 0004 are reserved for changes made alongside.)
+-- actions.
 
 ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'subscriber' CHECK (role IN ('subscriber', 'admin'));
 
@@ -14,7 +14,10 @@ CREATE TABLE portal_sessions (
     last_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     expires_at     TIMESTAMPTZ NOT NULL,
     user_agent     TEXT,
-    client_address TEXT
+    client_address TEXT,
+    -- The user's password epoch at sign-in: a password change ends the session even if
+    -- a sign-in with the old password was still being checked while it happened.
+    password_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX portal_sessions_user ON portal_sessions (user_id);
 CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);

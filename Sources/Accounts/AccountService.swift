@@ -53,7 +53,6 @@ public struct AccountService: Sendable {
         let user = try await user(username)
         try User.validate(password: password, username: username)
         try await users.changePassword(userID: user.id, passwordHash: try await hasher.hash(password), now: now())
-        try await users.deleteSessions(userID: user.id)
     }
 
     /// Suspends or resumes a user; suspension also ends their refresh tokens and web

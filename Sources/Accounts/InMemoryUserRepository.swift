@@ -66,6 +66,7 @@ public final class InMemoryUserRepository: UserRepository {
             for (id, entry) in state.refreshTokens where entry.token.userID == userID && entry.token.revokedAt == nil {
                 state.refreshTokens[id]?.token.revokedAt = now
             }
+            state.sessions = state.sessions.filter { $0.value.session.userID != userID }
         }
     }
 
@@ -219,11 +220,16 @@ public final class InMemoryUserRepository: UserRepository {
         }
     }
 
-    public func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession {
-        state.withLock { state in
+    public func createSession(
+        userID: Int64, passwordEpoch: Int, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date
+    ) async throws -> PortalSession {
+        try state.withLock { state in
+            guard state.users[userID]?.passwordEpoch == passwordEpoch else {
+                throw AccountsError.refused("the password changed while signing in: sign in again")
+            }
             let session = PortalSession(
                 id: state.makeID(), userID: userID, csrfToken: csrfToken, createdAt: now, lastSeenAt: now, expiresAt: expiresAt,
-                userAgent: userAgent, clientAddress: clientAddress
+                userAgent: userAgent, clientAddress: clientAddress, passwordEpoch: passwordEpoch
             )
             state.sessions[session.id] = (session, secretHash)
             return session

@@ -15,9 +15,14 @@ public struct PortalSession: Sendable, Equatable {
     public var userAgent: String?
     /// Where the session was started from.
     public var clientAddress: String?
+    /// The user's password epoch at sign-in (a password change ends the session).
+    public var passwordEpoch: Int
 
     /// Creates a session value.
-    public init(id: Int64, userID: Int64, csrfToken: String, createdAt: Date, lastSeenAt: Date, expiresAt: Date, userAgent: String?, clientAddress: String?) {
+    public init(
+        id: Int64, userID: Int64, csrfToken: String, createdAt: Date, lastSeenAt: Date, expiresAt: Date, userAgent: String?, clientAddress: String?,
+        passwordEpoch: Int = 0
+    ) {
         self.id = id
         self.userID = userID
         self.csrfToken = csrfToken
@@ -26,6 +31,7 @@ public struct PortalSession: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.userAgent = userAgent
         self.clientAddress = clientAddress
+        self.passwordEpoch = passwordEpoch
     }
 
     /// Whether the session is still valid at `now`: before its absolute expiry and

@@ -34,7 +34,7 @@ public struct PortalSessions: Sendable {
         let secret = Self.makeSecret()
         let now = now()
         let session = try await users.createSession(
-            userID: user.id, secretHash: SecretToken.hash(secret), csrfToken: Self.makeSecret(),
+            userID: user.id, passwordEpoch: user.passwordEpoch, secretHash: SecretToken.hash(secret), csrfToken: Self.makeSecret(),
             expiresAt: now.addingTimeInterval(lifetime), userAgent: userAgent.map { String($0.prefix(200)) },
             clientAddress: clientAddress, now: now
         )
@@ -42,12 +42,13 @@ public struct PortalSessions: Sendable {
     }
 
     /// The live session for a cookie's secret and its active user; nil (and the stale
-    /// session deleted) when it expired, idled out, or its user is suspended.
+    /// session deleted) when it expired, idled out, its user is suspended, or the
+    /// password changed since it started.
     public func resume(secret: String) async throws -> (PortalSession, User)? {
         guard secret.utf8.count == 43, secret.utf8.allSatisfy(Self.isBase64URL) else { return nil }
         guard let (session, user) = try await users.session(secretHash: SecretToken.hash(secret)) else { return nil }
         let now = now()
-        guard session.isValid(at: now, idleTimeout: idleTimeout), user.status == .active else {
+        guard session.isValid(at: now, idleTimeout: idleTimeout), user.status == .active, session.passwordEpoch == user.passwordEpoch else {
             try await users.deleteSession(id: session.id)
             return nil
         }

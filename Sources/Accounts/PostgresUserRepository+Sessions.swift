@@ -9,25 +9,31 @@ extension PostgresUserRepository {
         }
     }
 
-    private typealias SessionRow = (Int64, Int64, String, Date, Date, Date, String?, String?)
-    private static let sessionColumns = "s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.client_address"
+    private typealias SessionRow = (Int64, Int64, String, Date, Date, Date, String?, String?, Int)
+    private static let sessionColumns = "s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.client_address, s.password_epoch"
 
     private static func session(_ row: SessionRow) -> PortalSession {
-        PortalSession(id: row.0, userID: row.1, csrfToken: row.2, createdAt: row.3, lastSeenAt: row.4, expiresAt: row.5, userAgent: row.6, clientAddress: row.7)
+        PortalSession(
+            id: row.0, userID: row.1, csrfToken: row.2, createdAt: row.3, lastSeenAt: row.4, expiresAt: row.5, userAgent: row.6, clientAddress: row.7,
+            passwordEpoch: row.8
+        )
     }
 
-    public func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession {
+    public func createSession(
+        userID: Int64, passwordEpoch: Int, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date
+    ) async throws -> PortalSession {
         try await run { client in
             let rows = try await client.query(
                 """
-                INSERT INTO portal_sessions AS s (user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at, user_agent, client_address)
-                VALUES (\(userID), \(hex(secretHash)), \(csrfToken), \(now), \(now), \(expiresAt), \(userAgent), \(clientAddress))
+                INSERT INTO portal_sessions AS s (user_id, secret_hash, csrf_token, created_at, last_seen_at, expires_at, user_agent, client_address, password_epoch)
+                SELECT id, \(hex(secretHash)), \(csrfToken), \(now), \(now), \(expiresAt), \(userAgent), \(clientAddress), password_epoch
+                FROM users WHERE id = \(userID) AND password_epoch = \(passwordEpoch)
                 RETURNING \(unescaped: Self.sessionColumns)
                 """,
                 logger: logger
             )
             for try await row in rows.decode(SessionRow.self) { return Self.session(row) }
-            throw AccountsError.internalFailure("insert returned no row")
+            throw AccountsError.refused("the password changed while signing in: sign in again")
         }
     }
 
@@ -40,7 +46,7 @@ extension PostgresUserRepository {
                 logger: logger
             )
             var found: PortalSession?
-            for try await row in rows.decode((Int64, Int64, String, Date, Date, Date, String?, String?).self) { found = Self.session(row) }
+            for try await row in rows.decode(SessionRow.self) { found = Self.session(row) }
             guard let session = found, let user = try await user(id: session.userID) else { return nil }
             return (session, user)
         }

@@ -74,6 +74,7 @@ public struct PostgresUserRepository: UserRepository {
                     logger: logger
                 )
                 try await connection.query("UPDATE refresh_tokens SET revoked_at = \(now) WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+                try await connection.query("DELETE FROM portal_sessions WHERE user_id = \(userID)", logger: logger)
             }
         } catch {
             throw Self.mapped(error)

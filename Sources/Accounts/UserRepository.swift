@@ -16,8 +16,8 @@ public protocol UserRepository: Sendable {
     /// Replaces the hash of the same password (a rehash with stronger parameters).
     func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws
     /// Sets a new password in one transaction: stores the hash, advances the password
-    /// epoch (ending bearer tokens minted with the old password) and revokes every
-    /// refresh token of the user.
+    /// epoch (ending bearer tokens minted with the old password), revokes every refresh
+    /// token and ends every portal session of the user.
     func changePassword(userID: Int64, passwordHash: String, now: Date) async throws
     func updateStatus(userID: Int64, status: UserStatus, now: Date) async throws
     /// Deletes a user and every credential of theirs (the books keep their name).
@@ -60,8 +60,12 @@ public protocol UserRepository: Sendable {
 
     /// Makes a user an admin or a plain subscriber.
     func updateRole(userID: Int64, role: UserRole, now: Date) async throws
-    /// Stores a new portal session under the hash of its secret id.
-    func createSession(userID: Int64, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date) async throws -> PortalSession
+    /// Stores a new portal session under the hash of its secret id, for a user whose
+    /// password epoch is still `passwordEpoch`; throws `refused` when it changed
+    /// meanwhile (the sign-in was checked against a password that is no longer valid).
+    func createSession(
+        userID: Int64, passwordEpoch: Int, secretHash: [UInt8], csrfToken: String, expiresAt: Date, userAgent: String?, clientAddress: String?, now: Date
+    ) async throws -> PortalSession
     /// The session with this secret hash and its user, whatever their state.
     func session(secretHash: [UInt8]) async throws -> (PortalSession, User)?
     /// Notes that a session was used (for its idle timeout).

@@ -106,16 +106,8 @@ public struct BillingService: Sendable {
     ) async throws -> PaymentOutcome {
         guard amountMinor > 0 else { throw BillingError.invalid("amount must be positive") }
         guard months > 0, months <= 120 else { throw BillingError.invalid("months must be 1-120") }
-        guard !reference.isEmpty, reference.count <= 200 else { throw BillingError.invalid("--ref must be 1-200 characters") }
-        let existing = try await store.subscription(userID: userID)
-        let plan: Plan
-        if let planName {
-            plan = try await self.plan(named: planName)
-        } else if let existing, let current = try await store.plan(id: existing.planID) {
-            plan = current
-        } else {
-            throw BillingError.invalid("\(username) has no subscription: pass --plan to start one with this payment")
-        }
+        guard !reference.isEmpty, reference.utf8.count <= 200 else { throw BillingError.invalid("the payment reference must be 1-200 bytes") }
+        let plan = try await paymentPlan(userID: userID, username: username, planName: planName)
         let paidIn = currency?.uppercased() ?? plan.currency
         guard paidIn.count == 3, paidIn.allSatisfy({ $0.isASCII && $0.isLetter }) else { throw BillingError.invalid("currency must be a three-letter ISO code such as CNY or USD") }
         let (today, calendar, graceDays) = (today, calendar, graceDays)
@@ -134,6 +126,30 @@ public struct BillingService: Sendable {
             recorded: recorded, subscription: try await store.subscription(userID: userID),
             expectedMinor: recorded && paidIn == plan.currency && amountMinor != expected ? expected : nil
         )
+    }
+
+    /// As `recordPayment`, with the amount as typed: read in `currency` (by default the
+    /// plan's) with that currency's decimals (`500` JPY, `1.250` KWD, `3.00` CNY).
+    /// Returns the outcome with the amount and currency recorded.
+    public func recordPayment(
+        userID: Int64, username: String, amount text: String, currency: String? = nil, reference: String, months: Int, planName: String?
+    ) async throws -> (outcome: PaymentOutcome, amountMinor: Int64, currency: String) {
+        var paidIn = currency?.uppercased() ?? ""
+        if paidIn.isEmpty { paidIn = try await paymentPlan(userID: userID, username: username, planName: planName).currency }
+        guard let minor = Money.minorUnits(text.trimmingCharacters(in: .whitespaces), currency: paidIn), minor > 0 else {
+            throw BillingError.invalid("\"\(text.prefix(40))\" is not an amount in \(paidIn) (\(Money.decimals(paidIn)) decimals, like \(Money.format(300, paidIn).split(separator: " ")[0]))")
+        }
+        let outcome = try await recordPayment(
+            userID: userID, username: username, amountMinor: minor, currency: paidIn, reference: reference, months: months, planName: planName
+        )
+        return (outcome, minor, paidIn)
+    }
+
+    /// The plan a payment is for: the one named, else the subscription's.
+    private func paymentPlan(userID: Int64, username: String, planName: String?) async throws -> Plan {
+        if let planName { return try await plan(named: planName) }
+        if let existing = try await store.subscription(userID: userID), let current = try await store.plan(id: existing.planID) { return current }
+        throw BillingError.invalid("\(username) has no subscription: name a plan to start one with this payment")
     }
 
     /// Records a refund of a payment (all that is left of it unless `amountMinor` says

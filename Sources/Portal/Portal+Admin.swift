@@ -99,24 +99,25 @@ extension Portal {
         let form = try await form(PaymentForm.self, of: request, for: visitor, context: context)
         guard let billing else { throw PortalError.badRequest("Billing is not enabled on this Ferry.") }
         guard let username = form.username, !username.isEmpty else { throw PortalError.badRequest("Choose the user who paid.") }
-        guard let amount = form.amount.map({ $0.trimmingCharacters(in: .whitespaces) }), let minor = BillingService.minorUnits(amount), minor > 0 else {
-            throw PortalError.badRequest("Enter the amount like 3.00.")
+        guard let amount = form.amount.map({ $0.trimmingCharacters(in: .whitespaces) }), !amount.isEmpty else {
+            throw PortalError.badRequest("Enter the amount, in the plan's currency.")
         }
         guard let months = Int(form.months ?? "1"), (1...36).contains(months) else { throw PortalError.badRequest("Months must be 1 to 36.") }
         let reference = (form.reference ?? "").trimmingCharacters(in: .whitespaces)
+        guard !reference.isEmpty else { throw PortalError.badRequest("Enter the payment's reference (an order or receipt number).") }
         let plan = form.plan.flatMap { $0.isEmpty ? nil : $0 }
         let user = try await accounts.user(username)
-        let outcome = try await billing.service.recordPayment(
-            userID: user.id, username: username, amountMinor: minor, reference: reference, months: months, planName: plan
+        let (outcome, minor, currency) = try await billing.service.recordPayment(
+            userID: user.id, username: username, amount: amount, reference: reference, months: months, planName: plan
         )
         let subscription = outcome.subscription
-        guard outcome.recorded else { return try await admin(visitor, notice: "Payment \(reference) of \(username) was already recorded; nothing changed.") }
+        guard outcome.recorded else { return try await admin(visitor, notice: "Payment \(reference) was already recorded; nothing changed.") }
         let until = subscription?.periodEnd.description ?? "-"
         try await audit.record(
             actor: visitor.user.username, action: "payment", target: username,
-            detail: "\(amount) for \(months) month\(months == 1 ? "" : "s"), ref \(reference), paid until \(until)", at: now()
+            detail: "\(Money.format(minor, currency)) for \(months) month\(months == 1 ? "" : "s"), ref \(reference), paid until \(until)", at: now()
         )
         log("admin-payment", by: visitor, context: context, ["target": "\(username)", "reference": "\(reference)"])
-        return try await admin(visitor, notice: "Recorded \(amount) from \(username); paid until \(until).")
+        return try await admin(visitor, notice: "Recorded \(Money.format(minor, currency)) from \(username); paid until \(until).")
     }
 }

@@ -52,8 +52,8 @@ extension Portal {
             return response
         }
         try await accounts.setPassword(visitor.user.username, password: new)
-        authenticator.forgetCachedLogins()
-        let (session, secret) = try await sessions.start(for: visitor.user, userAgent: request.headers[.userAgent], clientAddress: context.clientAddress)
+        let changedUser = try await accounts.user(visitor.user.username)  // its new password epoch
+        let (session, secret) = try await sessions.start(for: changedUser, userAgent: request.headers[.userAgent], clientAddress: context.clientAddress)
         log("password-change", by: visitor, context: context)
         var changed = PageFrame(
             title: "Change password", visitor: .init(username: visitor.user.username, isAdmin: visitor.user.role == .admin),

@@ -49,12 +49,12 @@ extension Portal {
             return renderer.page("sign-in", frame: frame, content: SignInContent(username: String(username.prefix(64))), status: status)
         }
         guard !username.isEmpty, !password.isEmpty else { return failed("Enter your username and password.", .badRequest) }
-        if SecretToken.looksLikeAccessToken(password) || password.hasPrefix("ferry_pat_") {
+        if password.hasPrefix("ferry_pat_") {
             return failed("That is an access token. Access tokens work with docker login and other clients; sign in here with your password.", .badRequest)
         }
         guard User.isAcceptableLogin(username) else { return failed("That is not a username.", .badRequest) }
         switch try await authenticator.authenticate(username: username, secret: password, clientAddress: context.clientNetwork) {
-        case .authenticated(let user, _):
+        case .authenticated(let user, via: .password):
             _ = try? await sessions.removeStale()
             let (session, secret) = try await sessions.start(for: user, userAgent: request.headers[.userAgent], clientAddress: context.clientAddress)
             context.noteUser(user.username)
@@ -63,6 +63,9 @@ extension Portal {
             response.setCookie(cookies.sessionCookie(secret, forwardedBase: context.forwardedBase))
             response.setCookie(cookies.expired(SessionCookies.signIn, forwardedBase: context.forwardedBase))
             return response
+        case .authenticated:
+            // Only a password signs in here (a token-shaped secret never gets this far).
+            return failed("Sign in with your password.", .badRequest)
         case .rejected:
             return failed("Wrong username or password.", .unauthorized)
         case .suspended:

@@ -238,25 +238,15 @@ struct PaymentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (amount, ref, months, plan, currency) = (amount, ref, months, plan, currency)
-            let (outcome, paidIn) = try await database.withBilling { billing, accounts -> (BillingService.PaymentOutcome, String) in
-                let id = try await accounts.user(user).id
-                var planCurrency: String?
-                if let plan {
-                    planCurrency = try await billing.plan(named: plan).currency
-                } else if let subscription = try await billing.store.subscription(userID: id) {
-                    planCurrency = try await billing.store.plan(id: subscription.planID)?.currency
-                }
-                let paidIn = currency?.uppercased() ?? planCurrency ?? "XXX"
-                guard let minor = Money.minorUnits(amount, currency: paidIn), minor > 0 else {
-                    throw BillingError.invalid("amount: \"\(amount)\" is not an amount in \(paidIn) (\(Money.decimals(paidIn)) decimals)")
-                }
-                let outcome = try await billing.recordPayment(userID: id, username: user, amountMinor: minor, currency: paidIn, reference: ref, months: months, planName: plan)
-                return (outcome, paidIn)
+            let (outcome, minor, paidIn) = try await database.withBilling { billing, accounts in
+                try await billing.recordPayment(
+                    userID: try await accounts.user(user).id, username: user, amount: amount, currency: currency, reference: ref, months: months, planName: plan
+                )
             }
             guard outcome.recorded else { return print("payment \(ref) was already recorded; nothing changed") }
-            print("recorded \(amount) \(paidIn) from \(user); paid until \(outcome.subscription?.periodEnd.description ?? "-")")
+            print("recorded \(Money.format(minor, paidIn)) from \(user); paid until \(outcome.subscription?.periodEnd.description ?? "-")")
             if let expected = outcome.expectedMinor {
-                print("note: \(months) month\(months == 1 ? "" : "s") of the plan cost \(Money.format(expected, paidIn)), not \(amount) \(paidIn)")
+                print("note: \(months) month\(months == 1 ? "" : "s") of the plan cost \(Money.format(expected, paidIn)), not \(Money.format(minor, paidIn))")
             }
         }
     }

@@ -106,8 +106,16 @@ public enum UserRepositoryConformance {
         #expect(try await repository.accessToken(secretHash: hash)?.1.role == .admin)
 
         // Portal sessions: found by secret hash with their user, touched, ended one by one or per user.
+        let aliceEpoch = try #require(try await repository.user(id: alice.id)).passwordEpoch
+        let bobEpoch = try #require(try await repository.user(id: bob.id)).passwordEpoch
+        await #expect(throws: AccountsError.self, "a sign-in checked against an older password makes no session") {
+            _ = try await repository.createSession(
+                userID: alice.id, passwordEpoch: aliceEpoch - 1, secretHash: hashOf(19), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0
+            )
+        }
         let aliceSession = try await repository.createSession(
-            userID: alice.id, secretHash: hashOf(20), csrfToken: "csrf-a", expiresAt: t0.addingTimeInterval(3600), userAgent: "Firefox", clientAddress: "192.0.2.1", now: t0
+            userID: alice.id, passwordEpoch: aliceEpoch, secretHash: hashOf(20), csrfToken: "csrf-a", expiresAt: t0.addingTimeInterval(3600), userAgent: "Firefox",
+            clientAddress: "192.0.2.1", now: t0
         )
         #expect(aliceSession.csrfToken == "csrf-a" && aliceSession.userAgent == "Firefox" && aliceSession.clientAddress == "192.0.2.1")
         let resumed = try #require(try await repository.session(secretHash: hashOf(20)))
@@ -115,8 +123,8 @@ public enum UserRepositoryConformance {
         #expect(try await repository.session(secretHash: hashOf(21)) == nil)
         try await repository.touchSession(id: aliceSession.id, now: later)
         #expect(abs(try #require(try await repository.session(secretHash: hashOf(20))).0.lastSeenAt.timeIntervalSince(later)) < 1)
-        _ = try await repository.createSession(userID: alice.id, secretHash: hashOf(22), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
-        let bobSession = try await repository.createSession(userID: bob.id, secretHash: hashOf(23), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
+        _ = try await repository.createSession(userID: alice.id, passwordEpoch: aliceEpoch, secretHash: hashOf(22), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
+        let bobSession = try await repository.createSession(userID: bob.id, passwordEpoch: bobEpoch, secretHash: hashOf(23), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
         try await repository.deleteSessions(userID: alice.id)
         #expect(try await repository.session(secretHash: hashOf(20)) == nil)
         #expect(try await repository.session(secretHash: hashOf(22)) == nil)
@@ -124,13 +132,13 @@ public enum UserRepositoryConformance {
         try await repository.deleteSession(id: bobSession.id)
         #expect(try await repository.session(secretHash: hashOf(23)) == nil)
         // Stale sessions: past their expiry, or idle too long.
-        _ = try await repository.createSession(userID: bob.id, secretHash: hashOf(24), csrfToken: "c", expiresAt: t0.addingTimeInterval(30), userAgent: nil, clientAddress: nil, now: t0)
-        _ = try await repository.createSession(userID: bob.id, secretHash: hashOf(25), csrfToken: "c", expiresAt: t0.addingTimeInterval(9000), userAgent: nil, clientAddress: nil, now: t0)
-        _ = try await repository.createSession(userID: bob.id, secretHash: hashOf(26), csrfToken: "c", expiresAt: t0.addingTimeInterval(9000), userAgent: nil, clientAddress: nil, now: t0)
+        _ = try await repository.createSession(userID: bob.id, passwordEpoch: bobEpoch, secretHash: hashOf(24), csrfToken: "c", expiresAt: t0.addingTimeInterval(30), userAgent: nil, clientAddress: nil, now: t0)
+        _ = try await repository.createSession(userID: bob.id, passwordEpoch: bobEpoch, secretHash: hashOf(25), csrfToken: "c", expiresAt: t0.addingTimeInterval(9000), userAgent: nil, clientAddress: nil, now: t0)
+        _ = try await repository.createSession(userID: bob.id, passwordEpoch: bobEpoch, secretHash: hashOf(26), csrfToken: "c", expiresAt: t0.addingTimeInterval(9000), userAgent: nil, clientAddress: nil, now: t0)
         try await repository.touchSession(id: try #require(try await repository.session(secretHash: hashOf(26))).0.id, now: t0.addingTimeInterval(100))
         #expect(try await repository.deleteStaleSessions(idleTimeout: 120, now: t0.addingTimeInterval(150)) == 2)
         #expect(try await repository.session(secretHash: hashOf(26)) != nil)
-        _ = try await repository.createSession(userID: alice.id, secretHash: hashOf(27), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
+        _ = try await repository.createSession(userID: alice.id, passwordEpoch: aliceEpoch, secretHash: hashOf(27), csrfToken: "c", expiresAt: later, userAgent: nil, clientAddress: nil, now: t0)
 
         // Deleting a user deletes their credentials.
         try await repository.deleteUser(id: alice.id)

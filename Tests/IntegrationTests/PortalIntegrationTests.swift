@@ -77,7 +77,7 @@ struct PortalIntegrationTests {
             let paid = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2", "plan": "pro"])
             #expect(paid.status == 200, "\(paid.html.prefix(500))")
             let subscription = try #require(try await subscriber.billing!.store.subscription(userID: bob.id))
-            #expect(paid.html.contains("Recorded 15.00 from bob; paid until \(subscription.periodEnd)."))
+            #expect(paid.html.contains("Recorded 15.00 CNY from bob; paid until \(subscription.periodEnd)."))
             #expect(paid.html.contains("<td>root</td><td>payment</td><td>bob</td>"))
             let again = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2"])
             #expect(again.html.contains("was already recorded; nothing changed"))
@@ -89,7 +89,16 @@ struct PortalIntegrationTests {
             #expect(audit == "root:payment:bob,root:suspend:bob")
             let refused = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "abc", "reference": "x"])
             #expect(refused.status == 400)
-            #expect(refused.html.contains("Enter the amount like 3.00."))
+            #expect(refused.html.contains("is not an amount in CNY"), "\(refused.html.prefix(2000))")
+            // A JPY plan's amounts have no decimals: 500 is 500 yen, not 50,000 (review M2).
+            _ = try await subscriber.billing!.store.save(Plan(
+                name: "tokyo", priceMinor: 500, currency: "JPY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 60,
+                manifestPullsPerWindow: 10, manifestWindowSeconds: 3600, maxConcurrentDownloads: 1, maxClientAddressesPerDay: 1
+            ))
+            let carol = try await subscriber.addUser("carol")
+            let yen = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "carol", "amount": "500", "reference": "jp-1", "months": "1", "plan": "tokyo"])
+            #expect(yen.html.contains("Recorded 500 JPY from carol"), "\(yen.html.prefix(2000))")
+            #expect(try await psql(subscriber.databaseURL, "SELECT amount_minor || currency FROM payments WHERE user_id = \(carol.id)") == "500JPY")
         }
     }
 
