@@ -57,7 +57,7 @@ YAML
 
 start_ferry() {
     rm -rf "$work/ferry"
-    FERRY_UPSTREAMS=origin FERRY_UPSTREAM_ORIGIN_REGISTRY=origin.test FERRY_UPSTREAM_ORIGIN_URL="http://127.0.0.1:$origin_port" \
+    FERRY_ACCESS_MODE=open FERRY_UPSTREAMS=origin FERRY_UPSTREAM_ORIGIN_REGISTRY=origin.test FERRY_UPSTREAM_ORIGIN_URL="http://127.0.0.1:$origin_port" \
         FERRY_LOG_LEVEL=warning "$here/.build/release/ferry" serve --port "$ferry_port" --data-dir "$work/ferry" >"$work/ferry.log" 2>&1 &
     ferry_pid=$!
     pids+=($ferry_pid)
