@@ -7,6 +7,14 @@ public struct Standing: Sendable, Equatable {
     public let username: String
     public let plan: Plan
     public let subscription: Subscription
+
+    /// Creates a standing.
+    public init(userID: Int64, username: String, plan: Plan, subscription: Subscription) {
+        self.userID = userID
+        self.username = username
+        self.plan = plan
+        self.subscription = subscription
+    }
 }
 
 /// Where standings come from (PostgreSQL in production).
@@ -147,8 +155,9 @@ public final class SubscriberLimits: Sendable {
     }
 
     /// Starts a blob download: refused when the monthly quota is used up or too many
-    /// downloads already run. Call `endDownload` when it finishes, however it finishes.
-    public func beginDownload(_ standing: Standing) async throws {
+    /// downloads already run. The download holds the returned slot until it ends; the
+    /// slot is given back by `release()` or, at the latest, when it is dropped.
+    public func beginDownload(_ standing: Standing) async throws -> DownloadSlot {
         let used = try await quotaUsed(standing)
         let today = calendar.day(of: now())
         if used >= standing.plan.monthlyQuotaBytes {
@@ -159,21 +168,20 @@ public final class SubscriberLimits: Sendable {
                 retryAfter: max(1, Int(calendar.start(of: reset).timeIntervalSince(now())))
             )
         }
+        let userID = standing.userID
         let admitted = users.withLock { users in
-            var state = users[standing.userID] ?? UserState()
+            var state = users[userID] ?? UserState()
             guard state.downloads < standing.plan.maxConcurrentDownloads else { return false }
             state.downloads += 1
-            users[standing.userID] = state
+            users[userID] = state
             return true
         }
         guard admitted else {
             throw LimitRefusal(reason: .concurrency, message: "at most \(standing.plan.maxConcurrentDownloads) downloads at once on this plan", retryAfter: 1)
         }
-    }
-
-    /// Ends a download started with `beginDownload`.
-    public func endDownload(userID: Int64) {
-        users.withLock { users in users[userID]?.downloads -= 1 }
+        return DownloadSlot { [self] in
+            users.withLock { users in users[userID]?.downloads -= 1 }
+        }
     }
 
     /// Adds bytes just sent to the user's quota usage.

@@ -40,7 +40,7 @@ public struct BillingMiddleware: RouterMiddleware {
         let route = (try? RegistryRoute.parse(path: path)) ?? nil
         var kind = UsageMeter.RequestKind.other
         var rateLimitHeaders: HTTPFields = [:]
-        var downloading = false
+        var slot: DownloadSlot?
         switch route {
         case .manifest:
             kind = .manifest
@@ -49,8 +49,7 @@ public struct BillingMiddleware: RouterMiddleware {
             rateLimitHeaders[.rateLimitRemaining] = "\(remaining)"
         case .blob where request.method == .get:
             kind = .blob
-            try await limits.beginDownload(standing)
-            downloading = true
+            slot = try await limits.beginDownload(standing)
         default:
             break
         }
@@ -60,7 +59,7 @@ public struct BillingMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            if downloading { limits.endDownload(userID: standing.userID) }
+            slot?.release()
             throw error
         }
         response.headers.append(contentsOf: rateLimitHeaders)
@@ -71,10 +70,12 @@ public struct BillingMiddleware: RouterMiddleware {
         let repository = record.repository ?? "-"
         meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: response.status.code < 400 ? kind : .other)
         let fromCache = record.source == "hit"
-        let endsDownload = downloading
+        let download = slot
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { if endsDownload { limits.endDownload(userID: userID) } }
+            // When the client is gone before the head is written, this never runs: the
+            // slot is then given back as the dropped response releases it.
+            defer { download?.release() }
             try await body.write(ReportingBodyWriter(parent: writer) { bytes in
                 meter.recordBytes(userID: userID, upstream: upstream, repository: repository, bytes: bytes, fromCache: fromCache)
                 limits.addServed(userID: userID, bytes: bytes)

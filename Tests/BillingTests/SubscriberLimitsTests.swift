@@ -1,0 +1,95 @@
+import Billing
+import FerryTestSupport
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Standings and flushed daily usage in memory: what PostgreSQL gives `SubscriberLimits`.
+final class DailyUsageStore: StandingSource, UsageSink {
+    private let state = Mutex<(standings: [String: Standing], bytes: [Int64: [CalendarDay: Int64]])>(([:], [:]))
+
+    func set(_ standing: Standing) { state.withLock { $0.standings[standing.username] = standing } }
+
+    func standing(username: String) async throws -> Standing? { state.withLock { $0.standings[username] } }
+
+    func bytesServed(userID: Int64, from: CalendarDay, to: CalendarDay) async throws -> Int64 {
+        state.withLock { state in
+            (state.bytes[userID] ?? [:]).reduce(0) { $1.key >= from && $1.key < to ? $0 + $1.value : $0 }
+        }
+    }
+
+    func apply(_ batch: UsageBatch) async throws {
+        state.withLock { state in
+            for (key, counts) in batch.rows { state.bytes[key.userID, default: [:]][key.day, default: 0] += counts.bytesServed }
+        }
+    }
+
+    func forgetBatches(olderThan age: TimeInterval) async throws {}
+}
+
+@Suite struct SubscriberLimitsTests {
+    let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
+    let store = DailyUsageStore()
+    let clock: TestClock
+    let meter: UsageMeter
+
+    init() {
+        clock = TestClock(Date(timeIntervalSince1970: 1_795_083_600))  // 2026-11-19 09:00 UTC
+        meter = UsageMeter(sink: store, calendar: calendar, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), now: { [clock] in clock.now })
+    }
+
+    func limits() -> SubscriberLimits {
+        SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0, quotaReload: 60, now: { [clock] in clock.now })
+    }
+
+    static func plan(quota: Int64 = 1 << 30, rpm: Int = 600, pulls: Int = 5, window: Int = 3600, concurrency: Int = 4) -> Plan {
+        Plan(
+            id: 1, name: "test", priceMinor: 300, currency: "CNY", monthlyQuotaBytes: quota, requestsPerMinute: rpm,
+            manifestPullsPerWindow: pulls, manifestWindowSeconds: window, maxConcurrentDownloads: concurrency, maxClientAddressesPerDay: 3
+        )
+    }
+
+    @discardableResult
+    func subscribe(_ plan: Plan, start: String, end: String, cancelled: Bool = false) -> Standing {
+        let subscription = Subscription(
+            userID: 7, planID: plan.id, anchorDay: CalendarDay(start)!.day, periodStart: CalendarDay(start)!, periodEnd: CalendarDay(end)!,
+            cancelledAt: cancelled ? clock.now : nil
+        )
+        let standing = Standing(userID: 7, username: "alice", plan: plan, subscription: subscription)
+        store.set(standing)
+        return standing
+    }
+
+    func day(_ text: String, hour: Int = 10) -> Date {
+        calendar.start(of: CalendarDay(text)!).addingTimeInterval(TimeInterval(hour * 3600))
+    }
+
+    func refusal(_ body: () async throws -> Void) async -> LimitRefusal? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return error as? LimitRefusal
+        }
+    }
+
+    // MARK: - Download slots (review H1)
+
+    @Test func aSlotIsGivenBackOnceWhetherReleasedOrDropped() async throws {
+        let limits = limits()
+        let standing = subscribe(Self.plan(concurrency: 1), start: "2026-11-01", end: "2026-12-01")
+        do {
+            // Held by a response that is then dropped without its body ever running.
+            let dropped = try await limits.beginDownload(standing)
+            #expect(await refusal { _ = try await limits.beginDownload(standing) }?.reason == .concurrency)
+            withExtendedLifetime(dropped) {}
+        }
+        let second = try await limits.beginDownload(standing)
+        second.release()
+        second.release()  // idempotent: it must not free a slot it does not hold
+        let third = try await limits.beginDownload(standing)
+        #expect(await refusal { _ = try await limits.beginDownload(standing) }?.reason == .concurrency)
+        withExtendedLifetime(third) {}
+    }
+}
