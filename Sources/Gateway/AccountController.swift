@@ -41,6 +41,8 @@ public struct AccountController: Sendable {
         let today = calendar.day(of: auth.now())
         let used = try await limits.quotaUsed(standing)
         let quotaStart = standing.subscription.quotaWindowStart(on: today, calendar: calendar)
+        // In grace days the last window goes on until a renewal starts a new one.
+        let resetsOn: Any = today < standing.subscription.periodEnd ? standing.subscription.quotaResetDay(on: today, calendar: calendar).description : NSNull()
         let document: [String: Any] = [
             "user": username,
             "plan": [
@@ -57,7 +59,7 @@ public struct AccountController: Sendable {
                 "usedBytes": used,
                 "usedPercent": standing.plan.monthlyQuotaBytes == 0 ? 100 : Double(used * 10000 / max(standing.plan.monthlyQuotaBytes, 1)) / 100,
                 "windowStart": quotaStart.description,
-                "resetsOn": standing.subscription.quotaResetDay(on: today, calendar: calendar).description,
+                "resetsOn": resetsOn,
             ],
             "rateLimit": [
                 "requestsPerMinute": standing.plan.requestsPerMinute,

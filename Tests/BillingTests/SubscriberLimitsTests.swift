@@ -92,4 +92,49 @@ final class DailyUsageStore: StandingSource, UsageSink {
         #expect(await refusal { _ = try await limits.beginDownload(standing) }?.reason == .concurrency)
         withExtendedLifetime(third) {}
     }
+
+    // MARK: - Quota windows (review M2)
+
+    @Test func graceDayBytesCountInThePeriodsLastWindow() async throws {
+        let limits = limits()
+        let standing = subscribe(Self.plan(quota: 1000), start: "2026-11-01", end: "2026-12-01")
+        clock.advance(to: day("2026-12-02"))  // past due: in grace until 12-04
+        try await limits.beginDownload(standing).release()
+        meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 2000, fromCache: false)
+        try await meter.flush()
+        clock.advance(by: 61)  // past the quota reload: the usage is read back from the store
+        let refused = try #require(await refusal { _ = try await limits.beginDownload(standing) })
+        #expect(refused.reason == .quota)
+        #expect(refused.message == "monthly transfer quota of 1000 B used up; the subscription ended on 2026-12-01 and renewing it starts a new quota")
+        #expect(refused.retryAfter == 3600)
+        #expect(try await limits.quotaUsed(standing) == 2000)
+    }
+
+    @Test func inGraceTheQuotaWindowIsThePeriodsLastOneUpToToday() {
+        let subscription = Subscription(userID: 7, planID: 1, anchorDay: 31, periodStart: CalendarDay("2026-01-31")!, periodEnd: CalendarDay("2026-04-30")!)
+        let active = subscription.quotaWindow(on: CalendarDay("2026-03-05")!, calendar: calendar)
+        #expect(active.start == CalendarDay("2026-02-28")! && active.end == CalendarDay("2026-03-31")!)
+        let grace = subscription.quotaWindow(on: CalendarDay("2026-05-02")!, calendar: calendar)
+        #expect(grace.start == CalendarDay("2026-03-31")! && grace.end == CalendarDay("2026-05-03")!)
+    }
+
+    @Test func theRefusalNamesTheResetDayOrTheRenewalItNeeds() async throws {
+        let limits = limits()
+        let standing = subscribe(Self.plan(quota: 1000), start: "2026-11-15", end: "2027-02-15")
+        meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 1000, fromCache: false)
+        clock.advance(to: day("2026-11-20", hour: 0))
+        let midPeriod = try #require(await refusal { _ = try await limits.beginDownload(standing) })
+        #expect(midPeriod.message == "monthly transfer quota of 1000 B used up; it resets on 2026-12-15")
+        #expect(midPeriod.retryAfter == 25 * 86400)
+
+        clock.advance(to: day("2027-02-01", hour: 0))
+        meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 1000, fromCache: false)
+        clock.advance(by: 61)
+        let lastWindow = try #require(await refusal { _ = try await limits.beginDownload(standing) })
+        #expect(lastWindow.message == "monthly transfer quota of 1000 B used up; it resets on 2027-02-15 if the subscription is renewed")
+
+        let cancelled = subscribe(Self.plan(quota: 1000), start: "2026-11-15", end: "2027-02-15", cancelled: true)
+        clock.advance(by: 61)
+        #expect(await refusal { _ = try await limits.beginDownload(cancelled) }?.message == "monthly transfer quota of 1000 B used up; the subscription ends on 2027-02-15")
+    }
 }

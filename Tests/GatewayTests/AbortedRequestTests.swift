@@ -62,15 +62,17 @@ struct CapturingLogHandler: LogHandler {
     }
 }
 
-/// Standings for one subscriber, alice (user 7), on `plan`; nothing flushed.
+/// Standings for one subscriber, alice (user 7), on `plan` for a period ending on
+/// `periodEnd` (far away unless given); nothing flushed.
 struct FixedStanding: StandingSource {
     let plan: Plan
+    var periodEnd = CalendarDay(year: 9999, month: 1, day: 1)
 
     func standing(username: String) async throws -> Standing? {
         guard username == "alice" else { return nil }
         return Standing(
             userID: 7, username: "alice", plan: plan,
-            subscription: Subscription(userID: 7, planID: plan.id, anchorDay: 1, periodStart: CalendarDay(year: 2000, month: 1, day: 1), periodEnd: CalendarDay(year: 9999, month: 1, day: 1))
+            subscription: Subscription(userID: 7, planID: plan.id, anchorDay: periodEnd.day, periodStart: CalendarDay(year: 2000, month: 1, day: periodEnd.day), periodEnd: periodEnd)
         )
     }
 

@@ -13,7 +13,8 @@ import OCI
 import Testing
 
 /// Plan enforcement over HTTP with in-memory accounts, standings and upstream: the
-/// Docker-Hub-style headers (review M3) and what is metered (M3, L10).
+/// Docker-Hub-style headers (review M3), what is metered (M3, L10) and grace-day
+/// figures (M2).
 @Suite struct BillingHTTPTests {
     let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
     let users = InMemoryUserRepository()
@@ -34,7 +35,7 @@ import Testing
         )
     }
 
-    func withApp(plan: Plan, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withApp(plan: Plan, periodEnd: CalendarDay? = nil, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let accounts = AccountService(users: users, hasher: hasher)
         _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
         let configuration = GatewayConfiguration(
@@ -43,7 +44,9 @@ import Testing
         let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
         try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
         let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
-        let billing = GatewayBilling(limits: SubscriberLimits(source: FixedStanding(plan: plan), meter: meter, calendar: calendar, graceDays: 3), meter: meter)
+        var standings = FixedStanding(plan: plan)
+        if let periodEnd { standings.periodEnd = periodEnd }
+        let billing = GatewayBilling(limits: SubscriberLimits(source: standings, meter: meter, calendar: calendar, graceDays: 3), meter: meter)
         let auth = GatewayAuth(
             tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, logger: logger), accounts: accounts, billing: billing, statusLifetime: 0
         )
@@ -113,6 +116,23 @@ import Testing
             }
             // Metered: HEAD, the two admitted manifest GETs (the 404 too) and /v2/; refusals are not.
             #expect(try await metered() == UsageCounts(requests: 4, manifestPulls: 2))
+        }
+    }
+
+    /// Review M2: in grace days there is no reset date to show (the last window goes on
+    /// until a renewal), rather than one in the past.
+    @Test func accountUsageInGraceShowsNoPastResetDate() async throws {
+        let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
+        let yesterday = calendar.adding(days: -1, to: calendar.day(of: Date()))
+        try await withApp(plan: Self.plan(), periodEnd: yesterday) { client in
+            try await client.execute(uri: "/account/usage", method: .get, headers: Self.basic) { response in
+                #expect(response.status == .ok)
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                #expect((json?["subscription"] as? [String: Any])?["status"] as? String == "past-due")
+                let quota = try #require(json?["quota"] as? [String: Any])
+                #expect(quota["resetsOn"] is NSNull)
+                #expect(quota["windowStart"] as? String == calendar.adding(months: -1, to: yesterday, anchorDay: yesterday.day).description)
+            }
         }
     }
 }
