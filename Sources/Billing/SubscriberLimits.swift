@@ -46,10 +46,13 @@ public struct LimitRefusal: Error, Sendable, Equatable {
 ///
 /// Standings are re-read at most every `standingLifetime` seconds, so an expired
 /// subscription stops pulls within seconds. Quota usage is read back from PostgreSQL
-/// (plus what the meter has not flushed yet) and then kept current as bytes are sent,
-/// so limits survive a restart.
+/// (plus what the meter has not flushed yet) and then kept current as bytes are sent.
+/// Request-rate buckets and manifest-pull windows are loaded from `states` on a user's
+/// first request and written back by `run(every:)`, so all limits survive a restart.
+/// Time comes from `now` only.
 public final class SubscriberLimits: Sendable {
     let source: any StandingSource
+    let states: any LimitStateStore
     let meter: UsageMeter
     public let calendar: BillingCalendar
     public let graceDays: Int
@@ -57,9 +60,13 @@ public final class SubscriberLimits: Sendable {
     let quotaReload: TimeInterval
     let now: @Sendable () -> Date
 
-    private struct UserState {
+    struct UserState {
         var bucket: TokenBucket?
         var manifestWindow: WindowCounter?
+        /// Whether the stored bucket and window have been read (on the first request).
+        var stateLoaded = false
+        /// Whether the bucket or window changed since they were last written back.
+        var stateChanged = false
         var downloads = 0
         var quotaWindowStart: CalendarDay?
         var quotaBytes: Int64 = 0
@@ -67,14 +74,15 @@ public final class SubscriberLimits: Sendable {
     }
 
     private let standings = Mutex<[String: (standing: Standing?, checked: Date)]>([:])
-    private let users = Mutex<[Int64: UserState]>([:])
+    let users = Mutex<[Int64: UserState]>([:])
 
-    /// Creates the enforcer.
+    /// Creates the enforcer; `states` keeps buckets and windows across restarts.
     public init(
-        source: any StandingSource, meter: UsageMeter, calendar: BillingCalendar, graceDays: Int,
+        source: any StandingSource, states: any LimitStateStore = InMemoryLimitStateStore(), meter: UsageMeter, calendar: BillingCalendar, graceDays: Int,
         standingLifetime: TimeInterval = 5, quotaReload: TimeInterval = 60, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
+        self.states = states
         self.meter = meter
         self.calendar = calendar
         self.graceDays = graceDays
@@ -83,10 +91,12 @@ public final class SubscriberLimits: Sendable {
         self.now = now
     }
 
-    /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever its status.
+    /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever
+    /// its status. The first call for a user also loads their stored bucket and window.
     public func standing(username: String) async throws -> Standing? {
         let now = now()
         if let cached = standings.withLock({ $0[username] }), now.timeIntervalSince(cached.checked) < standingLifetime {
+            if let standing = cached.standing { try await loadLimitState(standing) }
             return cached.standing
         }
         let standing = try await source.standing(username: username)
@@ -94,6 +104,7 @@ public final class SubscriberLimits: Sendable {
             if entries.count > 100_000 { entries.removeAll() }
             entries[username] = (standing, now)
         }
+        if let standing { try await loadLimitState(standing) }
         return standing
     }
 
@@ -116,12 +127,14 @@ public final class SubscriberLimits: Sendable {
     public func admitRequest(_ standing: Standing) throws(LimitRefusal) {
         let now = now()
         let plan = standing.plan
+        let capacity = Double(plan.requestsPerMinute)
         let wait: TimeInterval? = users.withLock { users in
             var state = users[standing.userID] ?? UserState()
-            if state.bucket == nil || state.bucket!.capacity != Double(plan.requestsPerMinute) {
-                state.bucket = TokenBucket(capacity: Double(plan.requestsPerMinute), refillPerSecond: Double(plan.requestsPerMinute) / 60, now: now)
-            }
-            let wait = state.bucket!.take(now: now)
+            var bucket = state.bucket ?? TokenBucket(capacity: capacity, refillPerSecond: capacity / 60, now: now)
+            if bucket.capacity != capacity { bucket = bucket.resized(capacity: capacity, refillPerSecond: capacity / 60, now: now) }
+            let wait = bucket.take(now: now)
+            state.bucket = bucket
+            state.stateChanged = true
             users[standing.userID] = state
             return wait
         }
@@ -136,11 +149,11 @@ public final class SubscriberLimits: Sendable {
         let plan = standing.plan
         let (wait, remaining): (TimeInterval?, Int) = users.withLock { users in
             var state = users[standing.userID] ?? UserState()
-            if state.manifestWindow == nil || state.manifestWindow!.limit != plan.manifestPullsPerWindow {
-                state.manifestWindow = WindowCounter(limit: plan.manifestPullsPerWindow, length: TimeInterval(plan.manifestWindowSeconds))
-            }
-            let wait = state.manifestWindow!.record(now: now)
-            let remaining = state.manifestWindow!.remaining(now: now)
+            var window = Self.manifestWindow(state.manifestWindow, for: plan)
+            let wait = window.record(now: now)
+            let remaining = window.remaining(now: now)
+            state.manifestWindow = window
+            state.stateChanged = true
             users[standing.userID] = state
             return (wait, remaining)
         }
@@ -152,6 +165,15 @@ public final class SubscriberLimits: Sendable {
             )
         }
         return remaining
+    }
+
+    /// The user's manifest-pull window under `plan`: the one counted so far, resized
+    /// when the plan changed (its pulls stay counted), or an empty one.
+    static func manifestWindow(_ window: WindowCounter?, for plan: Plan) -> WindowCounter {
+        let length = TimeInterval(plan.manifestWindowSeconds)
+        guard let window else { return WindowCounter(limit: plan.manifestPullsPerWindow, length: length) }
+        if window.limit == plan.manifestPullsPerWindow, window.length == length { return window }
+        return window.resized(limit: plan.manifestPullsPerWindow, length: length)
     }
 
     /// Starts a blob download: refused when the monthly quota is used up or too many
@@ -234,11 +256,12 @@ public final class SubscriberLimits: Sendable {
         return total
     }
 
-    /// The manifest pulls left in the current window (for `/account/usage`).
+    /// The manifest pulls left in the current window (for headers and `/account/usage`).
     public func manifestPullsRemaining(_ standing: Standing) -> Int {
-        users.withLock { users in
-            var window = users[standing.userID]?.manifestWindow ?? WindowCounter(limit: standing.plan.manifestPullsPerWindow, length: TimeInterval(standing.plan.manifestWindowSeconds))
-            return window.remaining(now: now())
+        let now = now()
+        return users.withLock { users in
+            var window = Self.manifestWindow(users[standing.userID]?.manifestWindow, for: standing.plan)
+            return window.remaining(now: now)
         }
     }
 

@@ -31,6 +31,7 @@ final class DailyUsageStore: StandingSource, UsageSink {
 @Suite struct SubscriberLimitsTests {
     let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
     let store = DailyUsageStore()
+    let states = InMemoryLimitStateStore()
     let clock: TestClock
     let meter: UsageMeter
 
@@ -40,7 +41,7 @@ final class DailyUsageStore: StandingSource, UsageSink {
     }
 
     func limits() -> SubscriberLimits {
-        SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0, quotaReload: 60, now: { [clock] in clock.now })
+        SubscriberLimits(source: store, states: states, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0, quotaReload: 60, now: { [clock] in clock.now })
     }
 
     static func plan(quota: Int64 = 1 << 30, rpm: Int = 600, pulls: Int = 5, window: Int = 3600, concurrency: Int = 4) -> Plan {
@@ -136,5 +137,78 @@ final class DailyUsageStore: StandingSource, UsageSink {
         let cancelled = subscribe(Self.plan(quota: 1000), start: "2026-11-15", end: "2027-02-15", cancelled: true)
         clock.advance(by: 61)
         #expect(await refusal { _ = try await limits.beginDownload(cancelled) }?.message == "monthly transfer quota of 1000 B used up; the subscription ends on 2027-02-15")
+    }
+
+    // MARK: - Buckets and windows (review L3)
+
+    @Test func pullsCountedBeforeARestartStayCounted() async throws {
+        let plan = Self.plan(rpm: 3, pulls: 5, window: 3600)
+        subscribe(plan, start: "2026-11-01", end: "2026-12-01")
+        let first = limits()
+        let standing = try #require(try await first.standing(username: "alice"))
+        for _ in 0..<3 {
+            try first.admitRequest(standing)
+            _ = try first.admitManifestPull(standing)
+        }
+        try await first.saveLimitState()
+        clock.advance(by: 20)
+
+        let second = limits()  // a restarted server
+        let restarted = try #require(try await second.standing(username: "alice"))
+        #expect(second.manifestPullsRemaining(restarted) == 2)
+        // The empty bucket refilled for 20 s at 3 a minute: one request, not a full bucket.
+        try second.admitRequest(restarted)
+        #expect(await refusal { try second.admitRequest(restarted) }?.reason == .requestRate)
+        _ = try second.admitManifestPull(restarted)
+        _ = try second.admitManifestPull(restarted)
+        let refused = try #require(await refusal { _ = try second.admitManifestPull(restarted) })
+        #expect(refused.reason == .manifestPulls)
+        #expect(refused.retryAfter == 3600 - 20)
+    }
+
+    @Test func onlyChangedStatesAreWrittenBack() async throws {
+        let recording = RecordingLimitStateStore()
+        let limits = SubscriberLimits(source: store, states: recording, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0, now: { [clock] in clock.now })
+        subscribe(Self.plan(), start: "2026-11-01", end: "2026-12-01")
+        let standing = try #require(try await limits.standing(username: "alice"))
+        try await limits.saveLimitState()
+        #expect(recording.writes.isEmpty)
+        try limits.admitRequest(standing)
+        try await limits.saveLimitState()
+        try await limits.saveLimitState()
+        #expect(recording.writes.count == 1)
+        #expect(recording.writes.first?[7]?.bucketTokens == 599)
+    }
+
+    @Test func aPlanChangeKeepsTheBucketAndTheWindow() async throws {
+        let small = Self.plan(rpm: 3, pulls: 2, window: 3600)
+        let standing = subscribe(small, start: "2026-11-01", end: "2026-12-01")
+        let limits = limits()
+        for _ in 0..<3 { try limits.admitRequest(standing) }
+        _ = try limits.admitManifestPull(standing)
+        _ = try limits.admitManifestPull(standing)
+        var bigger = Self.plan(rpm: 600, pulls: 3, window: 7200)
+        bigger.id = 2
+        let upgraded = subscribe(bigger, start: "2026-11-01", end: "2026-12-01")
+        // No refill to 600: the empty bucket now refills at 10 per second.
+        #expect(await refusal { try limits.admitRequest(upgraded) }?.reason == .requestRate)
+        clock.advance(by: 1)
+        try limits.admitRequest(upgraded)
+        // The two pulls stay counted in the (now longer) window.
+        #expect(limits.manifestPullsRemaining(upgraded) == 1)
+        _ = try limits.admitManifestPull(upgraded)
+        #expect(await refusal { _ = try limits.admitManifestPull(upgraded) }?.retryAfter == 7199)
+    }
+}
+
+/// Records every write of limit states.
+final class RecordingLimitStateStore: LimitStateStore {
+    private let saved = Mutex<[[Int64: LimitState]]>([])
+    var writes: [[Int64: LimitState]] { saved.withLock { $0 } }
+
+    func limitState(userID: Int64) async throws -> LimitState? { nil }
+
+    func saveLimitStates(_ states: [Int64: LimitState], now: Date) async throws {
+        saved.withLock { $0.append(states) }
     }
 }

@@ -75,7 +75,7 @@ func withSubscriberFerry<T: Sendable>(
             let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
             let meter = UsageMeter(sink: store, calendar: calendar, logger: quietLogger)
             let gatewayBilling = billing
-                ? GatewayBilling(limits: SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
+                ? GatewayBilling(limits: SubscriberLimits(source: store, states: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
                 : nil
             let authenticator = try Authenticator(users: users, hasher: hasher, logger: quietLogger)
             let auth = GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: gatewayBilling, statusLifetime: 0)
