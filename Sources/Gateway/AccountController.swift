@@ -6,7 +6,9 @@ import NIOCore
 import OCI
 
 /// `GET /account/usage`: a subscriber's own month (plan, period, quota used, rate-limit
-/// state), with their username and password or access token as Basic auth.
+/// state), with their username and password or access token as Basic auth. Each call
+/// takes a request from the subscriber's request-rate bucket (429 with `Retry-After`
+/// when it is empty), as a `/v2` request does.
 public struct AccountController: Sendable {
     let auth: GatewayAuth
     let billing: GatewayBilling
@@ -37,6 +39,7 @@ public struct AccountController: Sendable {
             throw OCIError(.denied, "\(username) has no subscription")
         }
         let limits = billing.limits
+        try limits.admitRequest(standing)
         let calendar = limits.calendar
         let today = calendar.day(of: auth.now())
         let used = try await limits.quotaUsed(standing)

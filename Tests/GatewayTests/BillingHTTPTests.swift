@@ -13,8 +13,9 @@ import OCI
 import Testing
 
 /// Plan enforcement over HTTP with in-memory accounts, standings and upstream: the
-/// Docker-Hub-style headers (review M3), what is metered (M3, L10) and grace-day
-/// figures (M2).
+/// Docker-Hub-style headers (review M3), what is metered (M3, L10), `/account/usage`'s
+/// rate limit (L11) and grace-day figures (M2), and distinct-address counting per
+/// IPv6 /64 (L4).
 @Suite struct BillingHTTPTests {
     let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
     let users = InMemoryUserRepository()
@@ -116,6 +117,35 @@ import Testing
             }
             // Metered: HEAD, the two admitted manifest GETs (the 404 too) and /v2/; refusals are not.
             #expect(try await metered() == UsageCounts(requests: 4, manifestPulls: 2))
+        }
+    }
+
+    @Test func accountUsageTakesFromTheRequestRate() async throws {
+        try await withApp(plan: Self.plan(rpm: 2)) { client in
+            var statuses: [HTTPResponse.Status] = []
+            var retryAfter: String?
+            for _ in 0..<3 {
+                try await client.execute(uri: "/account/usage", method: .get, headers: Self.basic) { response in
+                    statuses.append(response.status)
+                    retryAfter = response.headers[.retryAfter]
+                }
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+            #expect(retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
+        }
+    }
+
+    @Test func addressesInOneIPv6Slash64CountOnce() async throws {
+        try await withApp(plan: Self.plan()) { client in
+            let bearer = try await Self.bearer(client)
+            for address in ["2001:db8:1:2::1", "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:3::1", "203.0.113.9"] {
+                var headers = bearer
+                headers[HTTPField.Name("X-Forwarded-For")!] = address
+                try await client.execute(uri: "/v2/", method: .get, headers: headers) { #expect($0.status == .ok) }
+            }
+            _ = try await metered()
+            let addresses = Set(batches.all.flatMap(\.addresses).map(\.address))
+            #expect(addresses.count == 3, "\(addresses)")
         }
     }
 
