@@ -1,8 +1,11 @@
 -- Request-rate buckets and manifest-pull windows that survive a restart, and retention
 -- for the ids of applied usage batches.
 
--- Applied batch ids are pruned after a retention far longer than any retry; the flush
--- loop deletes by age.
+-- Applied batch ids are pruned after a retention far longer than any retry (7 days);
+-- the flush loop deletes by age. Ids older than that are removed here first, so the
+-- index is built over what is kept (before this migration one row could be written
+-- per few milliseconds under load).
+DELETE FROM usage_batches WHERE flushed_at < now() - interval '7 days';
 CREATE INDEX usage_batches_flushed_at ON usage_batches (flushed_at);
 
 -- Each subscriber's request-rate token bucket and manifest-pull window, written back

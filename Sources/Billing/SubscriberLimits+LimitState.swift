@@ -27,25 +27,26 @@ extension SubscriberLimits {
     /// Writes back the buckets and windows that changed since the last call, in one
     /// statement. On failure they stay marked and go with the next call.
     public func saveLimitState() async throws {
+        let userIDs = changedUsers.withLock { changed in
+            defer { changed.removeAll() }
+            return changed
+        }
+        guard !userIDs.isEmpty else { return }
         let changed: [Int64: LimitState] = users.withLock { users in
             var changed: [Int64: LimitState] = [:]
-            for (userID, state) in users where state.stateChanged {
-                guard let bucket = state.bucket else { continue }
+            for userID in userIDs {
+                guard let state = users[userID], let bucket = state.bucket else { continue }
                 changed[userID] = LimitState(
                     bucketTokens: bucket.tokens, bucketUpdated: bucket.updated,
                     windowStart: state.manifestWindow?.windowStart, windowCount: state.manifestWindow?.count ?? 0
                 )
             }
-            for userID in changed.keys { users[userID]?.stateChanged = false }
             return changed
         }
-        guard !changed.isEmpty else { return }
         do {
             try await states.saveLimitStates(changed, now: now())
         } catch {
-            users.withLock { users in
-                for userID in changed.keys { users[userID]?.stateChanged = true }
-            }
+            changedUsers.withLock { $0.formUnion(userIDs) }
             throw error
         }
     }

@@ -65,8 +65,6 @@ public final class SubscriberLimits: Sendable {
         var manifestWindow: WindowCounter?
         /// Whether the stored bucket and window have been read (on the first request).
         var stateLoaded = false
-        /// Whether the bucket or window changed since they were last written back.
-        var stateChanged = false
         var downloads = 0
         var quotaWindowStart: CalendarDay?
         var quotaBytes: Int64 = 0
@@ -75,6 +73,8 @@ public final class SubscriberLimits: Sendable {
 
     private let standings = Mutex<[String: (standing: Standing?, checked: Date)]>([:])
     let users = Mutex<[Int64: UserState]>([:])
+    /// Users whose bucket or window changed since they were last written back.
+    let changedUsers = Mutex<Set<Int64>>([])
 
     /// Creates the enforcer; `states` keeps buckets and windows across restarts.
     public init(
@@ -134,10 +134,10 @@ public final class SubscriberLimits: Sendable {
             if bucket.capacity != capacity { bucket = bucket.resized(capacity: capacity, refillPerSecond: capacity / 60, now: now) }
             let wait = bucket.take(now: now)
             state.bucket = bucket
-            state.stateChanged = true
             users[standing.userID] = state
             return wait
         }
+        changedUsers.withLock { _ = $0.insert(standing.userID) }
         if let wait {
             throw LimitRefusal(reason: .requestRate, message: "request rate limit of \(plan.requestsPerMinute) per minute exceeded", retryAfter: max(1, Int(wait.rounded(.up))))
         }
@@ -153,10 +153,10 @@ public final class SubscriberLimits: Sendable {
             let wait = window.record(now: now)
             let remaining = window.remaining(now: now)
             state.manifestWindow = window
-            state.stateChanged = true
             users[standing.userID] = state
             return (wait, remaining)
         }
+        changedUsers.withLock { _ = $0.insert(standing.userID) }
         if let wait {
             throw LimitRefusal(
                 reason: .manifestPulls,
@@ -198,62 +198,6 @@ public final class SubscriberLimits: Sendable {
         return DownloadSlot { [self] in
             users.withLock { users in users[userID]?.downloads -= 1 }
         }
-    }
-
-    /// The refusal of a download over quota, saying when that changes: on the day the
-    /// window resets; in the period's last window only if the subscription is renewed;
-    /// in grace days (which count in the last window) only by renewing.
-    func quotaRefusal(_ standing: Standing, today: CalendarDay) -> LimitRefusal {
-        let subscription = standing.subscription
-        let quota = "monthly transfer quota of \(Self.bytes(standing.plan.monthlyQuotaBytes)) used up"
-        guard today < subscription.periodEnd else {
-            return LimitRefusal(
-                reason: .quota,
-                message: "\(quota); the subscription ended on \(subscription.periodEnd) and renewing it starts a new quota",
-                retryAfter: Self.retryAfterRenewal
-            )
-        }
-        let reset = subscription.quotaResetDay(on: today, calendar: calendar)
-        let retryAfter = max(1, Int(calendar.start(of: reset).timeIntervalSince(now())))
-        if reset < subscription.periodEnd {
-            return LimitRefusal(reason: .quota, message: "\(quota); it resets on \(reset)", retryAfter: retryAfter)
-        }
-        if subscription.cancelledAt != nil {
-            return LimitRefusal(reason: .quota, message: "\(quota); the subscription ends on \(reset)", retryAfter: retryAfter)
-        }
-        return LimitRefusal(reason: .quota, message: "\(quota); it resets on \(reset) if the subscription is renewed", retryAfter: retryAfter)
-    }
-
-    /// `Retry-After` when only a renewal (an operator recording a payment) can help.
-    static let retryAfterRenewal = 3600
-
-    /// Adds bytes just sent to the user's quota usage.
-    public func addServed(userID: Int64, bytes: Int) {
-        users.withLock { users in users[userID]?.quotaBytes += Int64(bytes) }
-    }
-
-    /// Bytes used in the quota window of today (in grace days, the period's last window,
-    /// which then includes today).
-    public func quotaUsed(_ standing: Standing) async throws -> Int64 {
-        let now = now()
-        let window = standing.subscription.quotaWindow(on: calendar.day(of: now), calendar: calendar)
-        let cached: Int64? = users.withLock { users in
-            guard let state = users[standing.userID], state.quotaWindowStart == window.start,
-                  let loaded = state.quotaLoaded, now.timeIntervalSince(loaded) < quotaReload
-            else { return nil }
-            return state.quotaBytes
-        }
-        if let cached { return cached }
-        let flushed = try await source.bytesServed(userID: standing.userID, from: window.start, to: window.end)
-        let total = flushed + meter.unflushedBytes(userID: standing.userID, from: window.start)
-        users.withLock { users in
-            var state = users[standing.userID] ?? UserState()
-            state.quotaWindowStart = window.start
-            state.quotaBytes = total
-            state.quotaLoaded = now
-            users[standing.userID] = state
-        }
-        return total
     }
 
     /// The manifest pulls left in the current window (for headers and `/account/usage`).
