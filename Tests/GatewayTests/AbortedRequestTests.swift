@@ -128,7 +128,7 @@ struct AliceMiddleware: RouterMiddleware {
                 // sends), then, as a slow upstream would, answers a little later: by then
                 // the event loop has closed the channel, so the head cannot be written.
                 do { for try await _ in request.body {} } catch {}
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .seconds(1))
             }
             return Response(status: .ok, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: "blob"))

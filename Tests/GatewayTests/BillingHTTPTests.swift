@@ -47,7 +47,11 @@ import Testing
         let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
         var standings = FixedStanding(plan: plan)
         if let periodEnd { standings.periodEnd = periodEnd }
-        let billing = GatewayBilling(limits: SubscriberLimits(source: standings, meter: meter, calendar: calendar, graceDays: 3), meter: meter)
+        // The limits' clock stands still, so buckets do not refill however slowly a
+        // loaded machine runs the test.
+        let clock = TestClock(Date())
+        let limits = SubscriberLimits(source: standings, meter: meter, calendar: calendar, graceDays: 3, now: { clock.now })
+        let billing = GatewayBilling(limits: limits, meter: meter)
         let auth = GatewayAuth(
             tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, logger: logger), accounts: accounts, billing: billing, statusLifetime: 0
         )

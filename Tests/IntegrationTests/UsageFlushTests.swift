@@ -44,14 +44,18 @@ struct UsageFlushTests {
         #expect(warm.output == String(big.size))
 
         let before = try await batches()
+        let started = ContinuousClock.now
         // Two clients download the cached blob back to back for 5 s.
         let loop = "end=$(( $(date +%s%N) + 5000000000 )); n=0; while [ $(date +%s%N) -lt $end ]; do curl -s -o /dev/null -H \"Authorization: Bearer $0\" \"$1\" && n=$((n+1)); done; echo $n"
         async let first = ProcessRunner.run("/usr/bin/nice", ["-n", "19", "/bin/bash", "-c", loop, token, url])
         async let second = ProcessRunner.run("/usr/bin/nice", ["-n", "19", "/bin/bash", "-c", loop, token, url])
         let downloads = try await [first, second].map { Int($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
         let written = try await batches() - before
+        // One batch per 2 s flush interval: at most 3 in the 5 s (more only when a
+        // loaded machine stretched the time between the two counts).
+        let elapsed = (ContinuousClock.now - started).components.seconds
         #expect(downloads.allSatisfy { $0 >= 1 }, "\(downloads)")
-        #expect(written <= 3, "\(written) usage batches in 5 s with a 2 s flush interval (\(downloads) downloads)")
+        #expect(written <= max(3, Int(elapsed) / 2 + 1), "\(written) usage batches in \(elapsed) s with a 2 s flush interval (\(downloads) downloads)")
 
         // And every byte is still metered: SIGTERM writes what is left.
         kill(serve.processIdentifier, SIGTERM)
