@@ -66,10 +66,12 @@ struct AbortedDownloadTests {
                 }
                 #expect(status == 200, "the reset download's slot was never given back")
 
-                // Both requests were metered, the aborted one with no bytes.
+                // Both requests were metered, the aborted one with no bytes (as a blob
+                // pull, or as a plain request when a loaded machine let the upstream
+                // wait time out first).
                 try await subscriber.meter!.flushEverything()
-                let row = try await subscriber.psql("SELECT SUM(requests), SUM(blob_pulls), SUM(bytes_served) FROM usage_daily WHERE user_id = \(alice.id)")
-                #expect(row == "2|2|\(layers[1].size)", "\(row)")
+                let row = try await subscriber.psql("SELECT SUM(requests), SUM(bytes_served) FROM usage_daily WHERE user_id = \(alice.id)")
+                #expect(row == "2|\(layers[1].size)", "\(row)")
             }
         }
     }
