@@ -10,10 +10,23 @@ public struct TokenBucket: Sendable, Equatable {
 
     /// A full bucket at `now`.
     public init(capacity: Double, refillPerSecond: Double, now: Date) {
+        self.init(capacity: capacity, refillPerSecond: refillPerSecond, tokens: capacity, updated: now)
+    }
+
+    /// A bucket holding `tokens` (at most `capacity`) as of `updated`, as it was stored.
+    public init(capacity: Double, refillPerSecond: Double, tokens: Double, updated: Date) {
         self.capacity = capacity
         self.refillPerSecond = refillPerSecond
-        self.tokens = capacity
-        self.updated = now
+        self.tokens = min(capacity, max(0, tokens))
+        self.updated = updated
+    }
+
+    /// The same bucket under a new capacity and rate (a plan change): it keeps the
+    /// tokens it holds at `now` (at most the new capacity), so a change never refills it.
+    public func resized(capacity: Double, refillPerSecond: Double, now: Date) -> TokenBucket {
+        var current = self
+        current.refill(now: now)
+        return TokenBucket(capacity: capacity, refillPerSecond: refillPerSecond, tokens: current.tokens, updated: current.updated)
     }
 
     /// Takes a token if there is one; otherwise returns the seconds until there is.
@@ -45,6 +58,20 @@ public struct WindowCounter: Sendable, Equatable {
     public init(limit: Int, length: TimeInterval) {
         self.limit = limit
         self.length = length
+    }
+
+    /// A counter whose window opened at `windowStart` with `count` events, as it was stored.
+    public init(limit: Int, length: TimeInterval, windowStart: Date?, count: Int) {
+        self.limit = limit
+        self.length = length
+        self.windowStart = windowStart
+        self.count = windowStart == nil ? 0 : max(0, count)
+    }
+
+    /// The same window under a new limit or length (a plan change): the events already
+    /// counted stay counted.
+    public func resized(limit: Int, length: TimeInterval) -> WindowCounter {
+        WindowCounter(limit: limit, length: length, windowStart: windowStart, count: count)
     }
 
     /// Counts an event unless the window is full; returns the seconds until it resets

@@ -7,6 +7,14 @@ public struct Standing: Sendable, Equatable {
     public let username: String
     public let plan: Plan
     public let subscription: Subscription
+
+    /// Creates a standing.
+    public init(userID: Int64, username: String, plan: Plan, subscription: Subscription) {
+        self.userID = userID
+        self.username = username
+        self.plan = plan
+        self.subscription = subscription
+    }
 }
 
 /// Where standings come from (PostgreSQL in production).
@@ -38,10 +46,13 @@ public struct LimitRefusal: Error, Sendable, Equatable {
 ///
 /// Standings are re-read at most every `standingLifetime` seconds, so an expired
 /// subscription stops pulls within seconds. Quota usage is read back from PostgreSQL
-/// (plus what the meter has not flushed yet) and then kept current as bytes are sent,
-/// so limits survive a restart.
+/// (plus what the meter has not flushed yet) and then kept current as bytes are sent.
+/// Request-rate buckets and manifest-pull windows are loaded from `states` on a user's
+/// first request and written back by `run(every:)`, so all limits survive a restart.
+/// Time comes from `now` only.
 public final class SubscriberLimits: Sendable {
     let source: any StandingSource
+    let states: any LimitStateStore
     let meter: UsageMeter
     public let calendar: BillingCalendar
     public let graceDays: Int
@@ -49,9 +60,11 @@ public final class SubscriberLimits: Sendable {
     let quotaReload: TimeInterval
     let now: @Sendable () -> Date
 
-    private struct UserState {
+    struct UserState {
         var bucket: TokenBucket?
         var manifestWindow: WindowCounter?
+        /// Whether the stored bucket and window have been read (on the first request).
+        var stateLoaded = false
         var downloads = 0
         var quotaWindowStart: CalendarDay?
         var quotaBytes: Int64 = 0
@@ -59,14 +72,17 @@ public final class SubscriberLimits: Sendable {
     }
 
     private let standings = Mutex<[String: (standing: Standing?, checked: Date)]>([:])
-    private let users = Mutex<[Int64: UserState]>([:])
+    let users = Mutex<[Int64: UserState]>([:])
+    /// Users whose bucket or window changed since they were last written back.
+    let changedUsers = Mutex<Set<Int64>>([])
 
-    /// Creates the enforcer.
+    /// Creates the enforcer; `states` keeps buckets and windows across restarts.
     public init(
-        source: any StandingSource, meter: UsageMeter, calendar: BillingCalendar, graceDays: Int,
+        source: any StandingSource, states: any LimitStateStore = InMemoryLimitStateStore(), meter: UsageMeter, calendar: BillingCalendar, graceDays: Int,
         standingLifetime: TimeInterval = 5, quotaReload: TimeInterval = 60, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.source = source
+        self.states = states
         self.meter = meter
         self.calendar = calendar
         self.graceDays = graceDays
@@ -75,10 +91,12 @@ public final class SubscriberLimits: Sendable {
         self.now = now
     }
 
-    /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever its status.
+    /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever
+    /// its status. The first call for a user also loads their stored bucket and window.
     public func standing(username: String) async throws -> Standing? {
         let now = now()
         if let cached = standings.withLock({ $0[username] }), now.timeIntervalSince(cached.checked) < standingLifetime {
+            if let standing = cached.standing { try await loadLimitState(standing) }
             return cached.standing
         }
         let standing = try await source.standing(username: username)
@@ -86,6 +104,7 @@ public final class SubscriberLimits: Sendable {
             if entries.count > 100_000 { entries.removeAll() }
             entries[username] = (standing, now)
         }
+        if let standing { try await loadLimitState(standing) }
         return standing
     }
 
@@ -108,15 +127,17 @@ public final class SubscriberLimits: Sendable {
     public func admitRequest(_ standing: Standing) throws(LimitRefusal) {
         let now = now()
         let plan = standing.plan
+        let capacity = Double(plan.requestsPerMinute)
         let wait: TimeInterval? = users.withLock { users in
             var state = users[standing.userID] ?? UserState()
-            if state.bucket == nil || state.bucket!.capacity != Double(plan.requestsPerMinute) {
-                state.bucket = TokenBucket(capacity: Double(plan.requestsPerMinute), refillPerSecond: Double(plan.requestsPerMinute) / 60, now: now)
-            }
-            let wait = state.bucket!.take(now: now)
+            var bucket = state.bucket ?? TokenBucket(capacity: capacity, refillPerSecond: capacity / 60, now: now)
+            if bucket.capacity != capacity { bucket = bucket.resized(capacity: capacity, refillPerSecond: capacity / 60, now: now) }
+            let wait = bucket.take(now: now)
+            state.bucket = bucket
             users[standing.userID] = state
             return wait
         }
+        changedUsers.withLock { _ = $0.insert(standing.userID) }
         if let wait {
             throw LimitRefusal(reason: .requestRate, message: "request rate limit of \(plan.requestsPerMinute) per minute exceeded", retryAfter: max(1, Int(wait.rounded(.up))))
         }
@@ -128,14 +149,14 @@ public final class SubscriberLimits: Sendable {
         let plan = standing.plan
         let (wait, remaining): (TimeInterval?, Int) = users.withLock { users in
             var state = users[standing.userID] ?? UserState()
-            if state.manifestWindow == nil || state.manifestWindow!.limit != plan.manifestPullsPerWindow {
-                state.manifestWindow = WindowCounter(limit: plan.manifestPullsPerWindow, length: TimeInterval(plan.manifestWindowSeconds))
-            }
-            let wait = state.manifestWindow!.record(now: now)
-            let remaining = state.manifestWindow!.remaining(now: now)
+            var window = Self.manifestWindow(state.manifestWindow, for: plan)
+            let wait = window.record(now: now)
+            let remaining = window.remaining(now: now)
+            state.manifestWindow = window
             users[standing.userID] = state
             return (wait, remaining)
         }
+        changedUsers.withLock { _ = $0.insert(standing.userID) }
         if let wait {
             throw LimitRefusal(
                 reason: .manifestPulls,
@@ -146,69 +167,45 @@ public final class SubscriberLimits: Sendable {
         return remaining
     }
 
+    /// The user's manifest-pull window under `plan`: the one counted so far, resized
+    /// when the plan changed (its pulls stay counted), or an empty one.
+    static func manifestWindow(_ window: WindowCounter?, for plan: Plan) -> WindowCounter {
+        let length = TimeInterval(plan.manifestWindowSeconds)
+        guard let window else { return WindowCounter(limit: plan.manifestPullsPerWindow, length: length) }
+        if window.limit == plan.manifestPullsPerWindow, window.length == length { return window }
+        return window.resized(limit: plan.manifestPullsPerWindow, length: length)
+    }
+
     /// Starts a blob download: refused when the monthly quota is used up or too many
-    /// downloads already run. Call `endDownload` when it finishes, however it finishes.
-    public func beginDownload(_ standing: Standing) async throws {
+    /// downloads already run. The download holds the returned slot until it ends; the
+    /// slot is given back by `release()` or, at the latest, when it is dropped.
+    public func beginDownload(_ standing: Standing) async throws -> DownloadSlot {
         let used = try await quotaUsed(standing)
-        let today = calendar.day(of: now())
         if used >= standing.plan.monthlyQuotaBytes {
-            let reset = standing.subscription.quotaResetDay(on: today, calendar: calendar)
-            throw LimitRefusal(
-                reason: .quota,
-                message: "monthly transfer quota of \(Self.bytes(standing.plan.monthlyQuotaBytes)) used up; it resets on \(reset)",
-                retryAfter: max(1, Int(calendar.start(of: reset).timeIntervalSince(now())))
-            )
+            throw quotaRefusal(standing, today: calendar.day(of: now()))
         }
+        let userID = standing.userID
         let admitted = users.withLock { users in
-            var state = users[standing.userID] ?? UserState()
+            var state = users[userID] ?? UserState()
             guard state.downloads < standing.plan.maxConcurrentDownloads else { return false }
             state.downloads += 1
-            users[standing.userID] = state
+            users[userID] = state
             return true
         }
         guard admitted else {
             throw LimitRefusal(reason: .concurrency, message: "at most \(standing.plan.maxConcurrentDownloads) downloads at once on this plan", retryAfter: 1)
         }
-    }
-
-    /// Ends a download started with `beginDownload`.
-    public func endDownload(userID: Int64) {
-        users.withLock { users in users[userID]?.downloads -= 1 }
-    }
-
-    /// Adds bytes just sent to the user's quota usage.
-    public func addServed(userID: Int64, bytes: Int) {
-        users.withLock { users in users[userID]?.quotaBytes += Int64(bytes) }
-    }
-
-    /// Bytes used in the quota window containing today.
-    public func quotaUsed(_ standing: Standing) async throws -> Int64 {
-        let now = now()
-        let windowStart = standing.subscription.quotaWindowStart(on: calendar.day(of: now), calendar: calendar)
-        let cached: Int64? = users.withLock { users in
-            guard let state = users[standing.userID], state.quotaWindowStart == windowStart,
-                  let loaded = state.quotaLoaded, now.timeIntervalSince(loaded) < quotaReload
-            else { return nil }
-            return state.quotaBytes
+        return DownloadSlot { [self] in
+            users.withLock { users in users[userID]?.downloads -= 1 }
         }
-        if let cached { return cached }
-        let flushed = try await source.bytesServed(userID: standing.userID, from: windowStart, to: calendar.adding(months: 1, to: windowStart, anchorDay: standing.subscription.anchorDay))
-        let total = flushed + meter.unflushedBytes(userID: standing.userID, from: windowStart)
-        users.withLock { users in
-            var state = users[standing.userID] ?? UserState()
-            state.quotaWindowStart = windowStart
-            state.quotaBytes = total
-            state.quotaLoaded = now
-            users[standing.userID] = state
-        }
-        return total
     }
 
-    /// The manifest pulls left in the current window (for `/account/usage`).
+    /// The manifest pulls left in the current window (for headers and `/account/usage`).
     public func manifestPullsRemaining(_ standing: Standing) -> Int {
-        users.withLock { users in
-            var window = users[standing.userID]?.manifestWindow ?? WindowCounter(limit: standing.plan.manifestPullsPerWindow, length: TimeInterval(standing.plan.manifestWindowSeconds))
-            return window.remaining(now: now())
+        let now = now()
+        return users.withLock { users in
+            var window = Self.manifestWindow(users[standing.userID]?.manifestWindow, for: standing.plan)
+            return window.remaining(now: now)
         }
     }
 

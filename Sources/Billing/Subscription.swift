@@ -76,6 +76,15 @@ public struct Subscription: Sendable, Equatable, Codable {
         return max(start, periodStart)
     }
 
+    /// The days whose bytes count against the quota on `today`, `end` exclusive: the
+    /// month-long window containing today, or in grace days after `periodEnd` the
+    /// period's last window, stretched to include today (grace days are not free).
+    public func quotaWindow(on today: CalendarDay, calendar: BillingCalendar) -> (start: CalendarDay, end: CalendarDay) {
+        let start = quotaWindowStart(on: today, calendar: calendar)
+        let end = calendar.adding(months: 1, to: start, anchorDay: anchorDay)
+        return (start, max(end, calendar.adding(days: 1, to: today)))
+    }
+
     /// When the quota window containing `today` resets.
     public func quotaResetDay(on today: CalendarDay, calendar: BillingCalendar) -> CalendarDay {
         calendar.adding(months: 1, to: quotaWindowStart(on: today, calendar: calendar), anchorDay: anchorDay)

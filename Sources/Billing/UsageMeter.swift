@@ -6,6 +6,10 @@ import Synchronization
 public protocol UsageSink: Sendable {
     /// Applies a batch exactly once: a batch id already applied is ignored.
     func apply(_ batch: UsageBatch) async throws
+    /// Forgets the ids of batches applied more than `age` seconds ago. A retry of a
+    /// batch older than that would count twice, so `age` must be far longer than any
+    /// retry can take.
+    func forgetBatches(olderThan age: TimeInterval) async throws
 }
 
 /// Meters every response: requests, pulls and bytes actually delivered, per user,
@@ -14,7 +18,8 @@ public protocol UsageSink: Sendable {
 /// Recording is a dictionary update under a lock, cheap enough for every chunk of a
 /// download, so an interrupted download counts what was really sent and a crash loses
 /// at most one flush interval. A failed flush is retried with the same batch id, so a
-/// retry never double-counts.
+/// retry never double-counts. Each flush writes at most one batch, so however busy the
+/// server is, PostgreSQL sees one transaction per flush interval.
 public final class UsageMeter: Sendable {
     /// Kinds of metered request.
     public enum RequestKind: Sendable {
@@ -29,12 +34,18 @@ public final class UsageMeter: Sendable {
         var unconfirmed: UsageBatch?
     }
 
+    /// How long the ids of applied batches are kept: far longer than any retry.
+    public static let batchRetention: TimeInterval = 7 * 86400
+    /// How often the flush loop removes batch ids older than `batchRetention`.
+    public static let batchPruneInterval: TimeInterval = 3600
+
     let sink: any UsageSink
     let calendar: BillingCalendar
     let now: @Sendable () -> Date
     let logger: Logger
     private let state = Mutex(State())
     private let lastFlush = Mutex<Date?>(nil)
+    private let lastPrune = Mutex<Date?>(nil)
 
     /// Creates a meter writing to `sink`.
     public init(sink: any UsageSink, calendar: BillingCalendar, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
@@ -93,18 +104,44 @@ public final class UsageMeter: Sendable {
     /// When the last successful flush finished (for the flush-lag metric).
     public var lastFlushTime: Date? { lastFlush.withLock { $0 } }
 
-    /// Writes what was recorded: first a batch left over from a failed flush (same id),
-    /// then everything since.
+    /// Writes one batch and returns: a batch left over from a failed flush (same id) if
+    /// there is one, otherwise everything recorded until now. Usage recorded while the
+    /// batch is written waits for the next flush, so under any load a flush is one
+    /// transaction.
     public func flush() async throws {
-        while let batch = takeBatch() {
-            do {
-                try await sink.apply(batch)
-            } catch {
-                logger.warning("usage flush failed; will retry the same batch", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-                throw error
-            }
-            state.withLock { if $0.unconfirmed?.id == batch.id { $0.unconfirmed = nil } }
-            lastFlush.withLock { $0 = now() }
+        guard let batch = takeBatch() else { return }
+        do {
+            try await sink.apply(batch)
+        } catch {
+            logger.warning("usage flush failed; will retry the same batch", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            throw error
+        }
+        state.withLock { if $0.unconfirmed?.id == batch.id { $0.unconfirmed = nil } }
+        lastFlush.withLock { $0 = now() }
+    }
+
+    /// Writes everything recorded so far (at shutdown, when nothing new arrives): the
+    /// batch left over from a failed flush, then the rest.
+    public func flushEverything() async throws {
+        try await flush()
+        try await flush()
+    }
+
+    /// Removes the ids of batches older than `batchRetention`, at most once per
+    /// `batchPruneInterval` (the flush loop calls it after each flush). A failure is
+    /// logged and tried again an interval later.
+    public func pruneBatchesIfDue() async {
+        let now = now()
+        let due = lastPrune.withLock { last in
+            if let last, now.timeIntervalSince(last) < Self.batchPruneInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do {
+            try await sink.forgetBatches(olderThan: Self.batchRetention)
+        } catch {
+            logger.warning("removing old usage batch ids failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -119,35 +156,14 @@ public final class UsageMeter: Sendable {
     }
 
     /// Flushes every `interval` until `stop()` is true or the task is cancelled, then
-    /// flushes once more (retrying a few times), so a graceful shutdown loses nothing.
+    /// flushes everything once more (retrying a few times), so a graceful shutdown loses
+    /// nothing. Old batch ids are pruned from the same loop.
     public func run(every interval: Duration, until stop: @Sendable () -> Bool) async {
-        let step = Duration.milliseconds(100)
-        var waited = Duration.zero
-        while !stop(), !Task.isCancelled {
-            do {
-                try await Task.sleep(for: step)
-            } catch {
-                break
-            }
-            waited += step
-            if waited >= interval {
-                waited = .zero
-                try? await flush()
-            }
+        await FlushLoop.run(every: interval, until: stop, logger: logger, failure: "final usage flush failed") {
+            try? await flush()
+            await pruneBatchesIfDue()
+        } last: {
+            try await self.flushEverything()
         }
-        // The last flush must run even when shutdown has cancelled this task (a
-        // cancelled task's queries fail at once), so it runs in a task of its own, which
-        // does not inherit the cancellation, and is awaited to the end.
-        await Task {
-            for attempt in 1...5 {
-                do {
-                    try await flush()
-                    return
-                } catch {
-                    logger.error("final usage flush failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-                    try? await Task.sleep(for: .milliseconds(200 * attempt))
-                }
-            }
-        }.value
     }
 }

@@ -5,7 +5,9 @@ import NIOCore
 import Synchronization
 
 /// Writes one log line per request once its body has been sent (or abandoned): method,
-/// path, upstream, repository, status, bytes actually sent, duration, cache source.
+/// path, upstream, repository, status, bytes actually sent, duration, cache source and
+/// outcome (`ok`, `aborted`, or `aborted-before-head` when the client left before the
+/// response head could be written).
 public struct AccessLogMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
     let metrics: FerryMetrics?
@@ -18,43 +20,19 @@ public struct AccessLogMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var response = try await next(request, context)
-        let status = response.status.code
-        let record = context.record
-        let logger = context.logger
-        let method = request.method.rawValue
-        let client = context.clientAddress ?? "-"
-        let path = request.uri.path
+        let entry = AccessLogEntry(
+            request: .init(method: request.method.rawValue, path: request.uri.path, client: context.clientAddress ?? "-", status: Int(response.status.code), started: started),
+            record: context.record, logger: context.logger, metrics: metrics
+        )
         let body = response.body
-        let metrics = self.metrics
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            let counter = ByteCounter()
-            var outcome = "ok"
-            defer {
-                if let metrics {
-                    metrics.request(route: Self.routeName(path), status: Int(status), upstream: record.upstream ?? "-")
-                    if counter.value > 0 { metrics.served(bytes: Int(counter.value), source: record.source ?? "other", zeroCopy: record.zeroCopy) }
-                    if record.source == "coalesced" { metrics.coalescedWaiter() }
-                }
-                logger.info("access", metadata: [
-                    "method": "\(method)",
-                    "user": "\(record.user ?? "-")",
-                    "client": "\(client)",
-                    "path": "\(path)",
-                    "upstream": "\(record.upstream ?? "-")",
-                    "repo": "\(record.repository ?? "-")",
-                    "status": "\(status)",
-                    "bytes": "\(counter.value)",
-                    "ms": "\((ContinuousClock.now - started).milliseconds)",
-                    "cache": "\(record.source ?? "-")\(record.zeroCopy ? "+sendfile" : "")",
-                    "outcome": "\(outcome)",
-                ])
-            }
             do {
-                try await body.write(ReportingBodyWriter(parent: writer) { counter.add($0) })
+                try await body.write(ReportingBodyWriter(parent: writer) { entry.sent.add($0) })
             } catch {
-                outcome = "aborted"
+                entry.write(outcome: "aborted")
                 throw error
             }
+            entry.write(outcome: "ok")
         }
         return response
     }

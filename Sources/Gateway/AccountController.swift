@@ -6,7 +6,9 @@ import NIOCore
 import OCI
 
 /// `GET /account/usage`: a subscriber's own month (plan, period, quota used, rate-limit
-/// state), with their username and password or access token as Basic auth.
+/// state), with their username and password or access token as Basic auth. Each call
+/// takes a request from the subscriber's request-rate bucket (429 with `Retry-After`
+/// when it is empty), as a `/v2` request does.
 public struct AccountController: Sendable {
     let auth: GatewayAuth
     let billing: GatewayBilling
@@ -37,10 +39,13 @@ public struct AccountController: Sendable {
             throw OCIError(.denied, "\(username) has no subscription")
         }
         let limits = billing.limits
+        try limits.admitRequest(standing)
         let calendar = limits.calendar
         let today = calendar.day(of: auth.now())
         let used = try await limits.quotaUsed(standing)
         let quotaStart = standing.subscription.quotaWindowStart(on: today, calendar: calendar)
+        // In grace days the last window goes on until a renewal starts a new one.
+        let resetsOn: Any = today < standing.subscription.periodEnd ? standing.subscription.quotaResetDay(on: today, calendar: calendar).description : NSNull()
         let document: [String: Any] = [
             "user": username,
             "plan": [
@@ -57,7 +62,7 @@ public struct AccountController: Sendable {
                 "usedBytes": used,
                 "usedPercent": standing.plan.monthlyQuotaBytes == 0 ? 100 : Double(used * 10000 / max(standing.plan.monthlyQuotaBytes, 1)) / 100,
                 "windowStart": quotaStart.description,
-                "resetsOn": standing.subscription.quotaResetDay(on: today, calendar: calendar).description,
+                "resetsOn": resetsOn,
             ],
             "rateLimit": [
                 "requestsPerMinute": standing.plan.requestsPerMinute,

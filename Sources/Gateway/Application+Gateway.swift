@@ -48,7 +48,7 @@ public func buildApplication(
         services.append(CacheEvictionService(evictor: evictor))
     }
     if case .subscribers(let auth) = access, let billing = auth.billing {
-        services.append(UsageFlushService(meter: billing.meter, interval: billing.flushInterval))
+        services.append(UsageFlushService(billing: billing, logger: logger))
     }
     return Application(
         router: router,

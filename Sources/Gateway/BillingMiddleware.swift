@@ -6,9 +6,14 @@ import OCI
 
 /// Applies a subscriber's plan to every `/v2` request (after `RegistryAuthMiddleware`
 /// has named the user): an expired subscription is refused, the request rate and the
-/// manifest-pull window are enforced with Docker-Hub-style `ratelimit-*` headers, new
-/// blob downloads are refused over quota or over the concurrency cap, and every byte
-/// actually written is metered as it goes out.
+/// manifest-pull window are enforced, new blob downloads are refused over quota or over
+/// the concurrency cap, and every byte actually written is metered as it goes out.
+///
+/// Every manifest response (errors included) and every 429 from here carries
+/// Docker-Hub-style `ratelimit-limit: N;w=SECONDS` and `ratelimit-remaining: R;w=SECONDS`.
+/// A manifest GET that passes the limit counts as a pull, in the window and in the
+/// usage rows, whatever its outcome (as Docker Hub counts manifest GETs); HEADs are free
+/// and counted as plain requests. A request whose handler fails is still metered.
 public struct BillingMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
     let billing: GatewayBilling
@@ -21,66 +26,85 @@ public struct BillingMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await enforce(request, context: context, next: next)
-        } catch let refusal as LimitRefusal {
-            if refusal.reason != .noSubscription { metrics?.rateLimited(reason: refusal.reason.rawValue) }
-            throw refusal
-        }
-    }
-
-    private func enforce(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path == "/v2" || path.hasPrefix("/v2/"), let username = context.record.user else {
             return try await next(request, context)
         }
         let limits = billing.limits
         let standing = try await limits.admit(username: username)
-        try limits.admitRequest(standing)
         let route = (try? RegistryRoute.parse(path: path)) ?? nil
-        var kind = UsageMeter.RequestKind.other
-        var rateLimitHeaders: HTTPFields = [:]
-        var downloading = false
-        switch route {
-        case .manifest:
-            kind = .manifest
-            let remaining = request.method == .get ? try limits.admitManifestPull(standing) : limits.manifestPullsRemaining(standing)
-            rateLimitHeaders[.rateLimitLimit] = "\(standing.plan.manifestPullsPerWindow);w=\(standing.plan.manifestWindowSeconds)"
-            rateLimitHeaders[.rateLimitRemaining] = "\(remaining)"
-        case .blob where request.method == .get:
-            kind = .blob
-            try await limits.beginDownload(standing)
-            downloading = true
-        default:
-            break
+        var isManifest = false
+        if case .manifest = route { isManifest = true }
+        let admission: Admission
+        do {
+            admission = try await admit(request.method, route: route, standing: standing)
+        } catch let refusal as LimitRefusal {
+            metrics?.rateLimited(reason: refusal.reason.rawValue)
+            throw ErrorWithResponseHeaders(refusal, headers: Self.rateLimitHeaders(standing, remaining: limits.manifestPullsRemaining(standing)))
         }
+        let (kind, slot) = (admission.kind, admission.slot)
+        let pullLimitHeaders = isManifest ? Self.rateLimitHeaders(standing, remaining: admission.pullsRemaining ?? limits.manifestPullsRemaining(standing)) : [:]
         if let address = context.clientNetwork { billing.meter.recordAddress(userID: standing.userID, address: address) }
 
+        let record = context.record
+        let meter = billing.meter
+        let userID = standing.userID
         var response: Response
         do {
             response = try await next(request, context)
         } catch {
-            if downloading { limits.endDownload(userID: standing.userID) }
-            throw error
+            slot?.release()
+            meter.recordRequest(userID: userID, upstream: record.upstream ?? "-", repository: record.repository ?? "-", kind: kind == .manifest ? .manifest : .other)
+            throw isManifest ? ErrorWithResponseHeaders(error, headers: pullLimitHeaders) : error
         }
-        response.headers.append(contentsOf: rateLimitHeaders)
-        let record = context.record
-        let meter = billing.meter
-        let userID = standing.userID
+        response.headers.append(contentsOf: pullLimitHeaders)
         let upstream = record.upstream ?? "-"
         let repository = record.repository ?? "-"
-        meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: response.status.code < 400 ? kind : .other)
+        meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: kind == .manifest || response.status.code < 400 ? kind : .other)
         let fromCache = record.source == "hit"
-        let endsDownload = downloading
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { if endsDownload { limits.endDownload(userID: userID) } }
+            // When the client is gone before the head is written, this never runs: the
+            // slot is then given back as the dropped response releases it.
+            defer { slot?.release() }
             try await body.write(ReportingBodyWriter(parent: writer) { bytes in
                 meter.recordBytes(userID: userID, upstream: upstream, repository: repository, bytes: bytes, fromCache: fromCache)
                 limits.addServed(userID: userID, bytes: bytes)
             })
         }
         return response
+    }
+
+    /// What a request was admitted as: its metering kind, the pulls left after a
+    /// manifest GET, and the slot a blob download holds.
+    struct Admission {
+        var kind = UsageMeter.RequestKind.other
+        var pullsRemaining: Int?
+        var slot: DownloadSlot?
+    }
+
+    /// Takes a request from the rate bucket, then a manifest pull (GET only) or a
+    /// download slot (blob GET); throws the `LimitRefusal` of the first limit reached.
+    private func admit(_ method: HTTPRequest.Method, route: RegistryRoute?, standing: Standing) async throws -> Admission {
+        let limits = billing.limits
+        try limits.admitRequest(standing)
+        switch route {
+        case .manifest where method == .get:
+            return Admission(kind: .manifest, pullsRemaining: try limits.admitManifestPull(standing))
+        case .blob where method == .get:
+            return Admission(kind: .blob, slot: try await limits.beginDownload(standing))
+        default:
+            return Admission()
+        }
+    }
+
+    /// Docker Hub's pull-limit headers for the user's manifest-pull window.
+    static func rateLimitHeaders(_ standing: Standing, remaining: Int) -> HTTPFields {
+        let window = "w=\(standing.plan.manifestWindowSeconds)"
+        return [
+            .rateLimitLimit: "\(standing.plan.manifestPullsPerWindow);\(window)",
+            .rateLimitRemaining: "\(remaining);\(window)",
+        ]
     }
 }
 

@@ -4,7 +4,8 @@ import Billing
 public struct GatewayBilling: Sendable {
     public let limits: SubscriberLimits
     public let meter: UsageMeter
-    /// How often metered usage is written to PostgreSQL (the most a crash can lose).
+    /// How often metered usage and rate-limit windows are written to PostgreSQL (the
+    /// most a crash can lose).
     public let flushInterval: Duration
 
     /// Creates the billing parts.

@@ -25,6 +25,10 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The OCI error response for any error.
     static func response(for error: any Error, logger: Logger) -> Response {
         switch error {
+        case let error as ErrorWithResponseHeaders:
+            var response = response(for: error.error, logger: logger)
+            response.headers.append(contentsOf: error.headers)
+            return response
         case let error as OCIError:
             return errorResponse(error.code, message: error.message)
         case let error as CacheError:

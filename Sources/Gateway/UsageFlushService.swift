@@ -1,23 +1,27 @@
 import Billing
+import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Flushes metered usage to PostgreSQL every `interval`; on graceful shutdown it stops
-/// after the HTTP server has drained and writes the last batch.
+/// Every flush interval, writes metered usage (one batch) and the rate-limit windows
+/// that changed to PostgreSQL; on graceful shutdown it stops after the HTTP server has
+/// drained and writes both once more.
 public struct UsageFlushService: Service {
-    let meter: UsageMeter
-    let interval: Duration
+    let billing: GatewayBilling
+    let logger: Logger
 
     /// Creates the service.
-    public init(meter: UsageMeter, interval: Duration) {
-        self.meter = meter
-        self.interval = interval
+    public init(billing: GatewayBilling, logger: Logger) {
+        self.billing = billing
+        self.logger = logger
     }
 
     public func run() async throws {
         let stopping = StopFlag()
         await withGracefulShutdownHandler {
-            await meter.run(every: interval) { stopping.isSet }
+            async let usage: Void = billing.meter.run(every: billing.flushInterval) { stopping.isSet }
+            async let windows: Void = billing.limits.run(every: billing.flushInterval, logger: logger) { stopping.isSet }
+            _ = await (usage, windows)
         } onGracefulShutdown: {
             stopping.set()
         }

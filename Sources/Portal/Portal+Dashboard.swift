@@ -78,7 +78,10 @@ extension Portal {
             quotaBar: used > 0 ? max(1, UsageChart.rounded(min(100, percent))) : 0,
             quotaTone: percent >= 100 ? "bad" : percent >= 80 ? "warn" : "ok",
             quotaWindowStart: subscription.quotaWindowStart(on: today, calendar: calendar).description,
-            quotaResets: subscription.quotaResetDay(on: today, calendar: calendar).description,
+            // In grace (the period ended) nothing resets by itself: renewing starts a new quota.
+            quotaResets: today < subscription.periodEnd
+                ? "resets on \(subscription.quotaResetDay(on: today, calendar: calendar))"
+                : "the period ended on \(subscription.periodEnd): renewing starts a new quota",
             manifestPullsRemaining: limits.manifestPullsRemaining(standing),
             manifestPullsLimit: plan.manifestPullsPerWindow,
             manifestWindow: Self.duration(plan.manifestWindowSeconds),

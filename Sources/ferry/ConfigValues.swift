@@ -83,17 +83,23 @@ struct ConfigValues {
         return .seconds(count * multiplier)
     }
 
-    /// Parses `50GiB`, `500MB`, `1TiB`, `1024` (bytes).
+    /// Parses `50GiB`, `500MB`, `1TiB`, `1024` (bytes). Nil for anything that is not a
+    /// finite, non-negative size that fits in 63 bits (`1e30GiB`, `infGiB`, `nanGiB`).
     static func parseByteCount(_ text: String) -> Int64? {
         let units: [(String, Int64)] = [
             ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
             ("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1),
         ]
         for (suffix, multiplier) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value.isFinite, value >= 0 else { return nil }
+            let number = text.dropLast(suffix.count)
+            if let whole = Int64(number) {
+                let (bytes, overflow) = whole.multipliedReportingOverflow(by: multiplier)
+                return whole >= 0 && !overflow ? bytes : nil
+            }
+            guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+            // Double(Int64.max) rounds up to 2^63, so anything below it converts exactly.
             let bytes = value * Double(multiplier)
-            guard bytes < 9.2e18 else { return nil }  // Int64.max is about 9.22e18
-            return Int64(bytes)
+            return bytes < Double(Int64.max) ? Int64(bytes) : nil
         }
         return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
     }

@@ -243,7 +243,7 @@ struct ServeCommand: AsyncParsableCommand {
             let calendar = BillingCalendar(timeZone: configuration.billingTimeZone)
             let store = PostgresBillingStore(client: client, logger: logger, calendar: calendar)
             let meter = UsageMeter(sink: store, calendar: calendar, logger: logger)
-            let limits = SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: configuration.graceDays)
+            let limits = SubscriberLimits(source: store, states: store, meter: meter, calendar: calendar, graceDays: configuration.graceDays)
             billing = GatewayBilling(limits: limits, meter: meter, flushInterval: configuration.usageFlushInterval)
         }
         return (GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: billing), refresh)

@@ -36,6 +36,13 @@ final class RecordingSink: UsageSink {
         }
     }
 
+    func forgetBatches(olderThan age: TimeInterval) async throws {
+        forgotten.add(1, ordering: .relaxed)
+    }
+
+    /// Calls of `forgetBatches`.
+    let forgotten = Atomic<Int>(0)
+
     func fail(times: Int) { state.withLock { $0.failNext = times } }
     var totals: [UsageKey: UsageCounts] { state.withLock { $0.totals } }
     var attempts: Int { state.withLock { $0.attempts } }
@@ -77,10 +84,52 @@ final class RecordingSink: UsageSink {
             meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 10, fromCache: false)
         }
         #expect(meter.unflushedBytes(userID: 7, from: CalendarDay("2026-11-30")!) == 130)
+        // One batch per flush: first the one that failed, with its id, then the rest.
+        try await meter.flush()
+        #expect(sink.totals[key]?.bytesServed == 100)
         try await meter.flush()
         #expect(sink.totals[key]?.bytesServed == 130)
         try await meter.flush()
         #expect(sink.totals[key]?.bytesServed == 130)
+    }
+
+    @Test func oldBatchIdsArePrunedAtMostOnceAnHour() async {
+        await meter.pruneBatchesIfDue()
+        #expect(sink.forgotten.load(ordering: .relaxed) == 1)
+        await meter.pruneBatchesIfDue()
+        clock.advance(by: 3599)
+        await meter.pruneBatchesIfDue()
+        #expect(sink.forgotten.load(ordering: .relaxed) == 1)
+        clock.advance(by: 1)
+        await meter.pruneBatchesIfDue()
+        #expect(sink.forgotten.load(ordering: .relaxed) == 2)
+    }
+
+    /// Review H2: under a continuous stream of chunks, a flush writes one batch and
+    /// returns instead of chasing the traffic with back-to-back transactions.
+    @Test func aFlushUnderLoadWritesOneBatchAndReturns() async throws {
+        let sink = SlowSink()
+        let meter = UsageMeter(sink: sink, calendar: BillingCalendar(timeZone: TimeZone(identifier: "UTC")!), logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let stop = Counter()  // traffic runs while it is 0
+        let recorder = Task {
+            while stop.value == 0 {
+                meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 1, fromCache: false)
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        meter.recordBytes(userID: 7, upstream: "docker.io", repository: "library/nginx", bytes: 1, fromCache: false)
+        // Traffic stops after 10 s whatever happens, so an unbounded flush ends too.
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(10))
+            stop.increment()
+        }
+        try await meter.flush()
+        let returnedDuringTraffic = stop.value == 0
+        stop.increment()
+        deadline.cancel()
+        await recorder.value
+        #expect(returnedDuringTraffic, "flush returned only once the traffic stopped")
+        #expect(sink.attempts <= 2, "\(sink.attempts) batches in one flush")
     }
 
     @Test func concurrentRecordingIsExact() async throws {
@@ -95,4 +144,17 @@ final class RecordingSink: UsageSink {
         try await meter.flush()
         #expect(sink.totals[key]?.bytesServed == 24_000)
     }
+}
+
+/// A sink that takes 5 ms per batch, as a database round trip does.
+final class SlowSink: UsageSink {
+    private let count = Atomic<Int>(0)
+    var attempts: Int { count.load(ordering: .relaxed) }
+
+    func apply(_ batch: UsageBatch) async throws {
+        count.add(1, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(5))
+    }
+
+    func forgetBatches(olderThan age: TimeInterval) async throws {}
 }

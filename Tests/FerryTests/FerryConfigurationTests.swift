@@ -134,6 +134,17 @@ import Testing
         #expect(ConfigValues.parseByteCount("lots") == nil)
     }
 
+    /// Review L9: sizes that overflow 63 bits, or are not numbers at all, are refused
+    /// instead of trapping in the conversion.
+    @Test func sizesThatDoNotFitAreRefused() {
+        for text in ["1e30GiB", "infGiB", "nanGiB", "-nanGiB", "infinityB", "8388608TiB", "9223372036854775808", "9223372036854775807KiB", "1e19B"] {
+            #expect(ConfigValues.parseByteCount(text) == nil, "\(text)")
+        }
+        #expect(ConfigValues.parseByteCount("9223372036854775807B") == Int64.max)
+        #expect(ConfigValues.parseByteCount("8388607TiB") == 8_388_607 << 40)
+        #expect(ConfigValues.parseByteCount("0.5KiB") == 512)
+    }
+
     @Test func durations() {
         #expect(ConfigValues.parseDuration("90") == .seconds(90))
         #expect(ConfigValues.parseDuration("5m") == .seconds(300))

@@ -117,11 +117,13 @@ struct BillingIntegrationTests {
             let first = try await manifest()
             #expect(first.status == .ok)
             #expect(first.headers.first(name: "ratelimit-limit") == "2;w=21600")
-            #expect(first.headers.first(name: "ratelimit-remaining") == "1")
-            #expect(try await manifest().headers.first(name: "ratelimit-remaining") == "0")
+            #expect(first.headers.first(name: "ratelimit-remaining") == "1;w=21600")
+            #expect(try await manifest().headers.first(name: "ratelimit-remaining") == "0;w=21600")
             let limited = try await manifest()
             #expect(limited.status == .tooManyRequests)
             #expect(limited.headers.first(name: "Retry-After").flatMap(Int.init).map { $0 > 21000 } == true)
+            #expect(limited.headers.first(name: "ratelimit-limit") == "2;w=21600")
+            #expect(limited.headers.first(name: "ratelimit-remaining") == "0;w=21600")
 
             // Five requests a minute: the manifest calls used three; two more pass, then 429.
             var request = HTTPClientRequest(url: "\(subscriber.ferry.url)/v2/")
@@ -129,6 +131,25 @@ struct BillingIntegrationTests {
             var statuses: [UInt] = []
             for _ in 0..<3 { statuses.append(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code) }
             #expect(statuses == [200, 200, 429])
+        }
+    }
+
+    /// Review M3: a HEAD of a manifest (as docker and containerd send before the GET)
+    /// is neither a pull for the limit nor a pull in the usage rows and the report.
+    @Test func manifestHeadsAreNotCountedAsPulls() async throws {
+        try await withSubscriberFerry(billing: true) { subscriber in
+            let alice = try await subscriber.addSubscriber("alice")
+            let token = try await subscriber.bearerToken("alice", repositories: ["ferry/small"])
+            let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")]
+            let head = try await subscriber.send(.HEAD, "/v2/ferry/small/manifests/v1", token: token, headers: accept).response
+            #expect(head.status == .ok)
+            #expect(head.headers.first(name: "ratelimit-remaining") == "200;w=21600")
+            try await subscriber.meter!.flush()
+            #expect(try await subscriber.psql("SELECT SUM(requests), SUM(manifest_pulls) FROM usage_daily WHERE user_id = \(alice.id)") == "1|0")
+            let get = try await subscriber.send(.GET, "/v2/ferry/small/manifests/v1", token: token, headers: accept).response
+            #expect(get.headers.first(name: "ratelimit-remaining") == "199;w=21600")
+            try await subscriber.meter!.flush()
+            #expect(try await subscriber.psql("SELECT SUM(requests), SUM(manifest_pulls) FROM usage_daily WHERE user_id = \(alice.id)") == "2|1")
         }
     }
 

@@ -2,12 +2,21 @@ import AsyncHTTPClient
 import Foundation
 
 /// The real `ferry serve` binary, started for a test with the test registry as its one
-/// upstream (`registry.test`), and waited for until `/healthz` answers.
+/// upstream (`registry.test`), and waited for until `/healthz` answers. With `niceness`
+/// it runs at that lower priority (a load test then leaves the other tests, which run
+/// in parallel, their CPU).
 enum FerryProcess {
-    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String]) async throws -> Process {
+    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String], niceness: Int? = nil) async throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-        process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
+        let arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
+        if let niceness {
+            // nice execs ferry, so the process id stays ferry's.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+            process.arguments = ["-n", String(niceness), CrashSafetyTests.binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging([
             "FERRY_UPSTREAMS": "local",
             "FERRY_UPSTREAM_LOCAL_REGISTRY": "registry.test",

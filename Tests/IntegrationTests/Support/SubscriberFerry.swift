@@ -43,11 +43,13 @@ struct SubscriberFerry: Sendable {
 /// Runs Ferry in subscribers mode (the same wiring as `ferry serve`) against the test
 /// registry, with user status re-read on every request (no waiting in tests). With
 /// `billing`, plans are enforced and usage metered (flushed when the test calls
-/// `meter.flush()`, or every `flushInterval`).
+/// `meter.flush()`, or every `flushInterval`). `upstream` replaces the test registry's
+/// URL (e.g. with an `UpstreamProxy` in front of it).
 func withSubscriberFerry<T: Sendable>(
     mirrorDomain: String? = "mirror.test",
     billing: Bool = false,
     flushInterval: Duration = .seconds(3600),
+    upstream upstreamURL: String? = nil,
     _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
     let environment = try TestEnvironment.require()
@@ -73,7 +75,7 @@ func withSubscriberFerry<T: Sendable>(
             let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
             let meter = UsageMeter(sink: store, calendar: calendar, logger: quietLogger)
             let gatewayBilling = billing
-                ? GatewayBilling(limits: SubscriberLimits(source: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
+                ? GatewayBilling(limits: SubscriberLimits(source: store, states: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
                 : nil
             let authenticator = try Authenticator(users: users, hasher: hasher, logger: quietLogger)
             let auth = GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: gatewayBilling, statusLifetime: 0)
@@ -88,7 +90,7 @@ func withSubscriberFerry<T: Sendable>(
                 renderer: try await PageRenderer.bundled()
             )
             let upstream = RegistryUpstream(
-                configuration: testUpstream(id: "local", registry: "registry.test", url: environment.upstream.absoluteString),
+                configuration: testUpstream(id: "local", registry: "registry.test", url: upstreamURL ?? environment.upstream.absoluteString),
                 client: client, responseTimeout: .seconds(5), logger: quietLogger
             )
             let controller = RegistryController(

@@ -8,7 +8,8 @@ import NIOPosix
 import Synchronization
 
 /// A test instrument between Ferry and the real CNCF registry: forwards every request,
-/// records it, and on demand corrupts a blob's last byte or slows blob bodies down.
+/// records it, and on demand corrupts a blob's last byte, slows blob bodies down, or
+/// delays blob answers (a slow upstream, token exchange or CDN redirect).
 final class UpstreamProxy: Sendable {
     let target: String
     private struct State {
@@ -16,6 +17,8 @@ final class UpstreamProxy: Sendable {
         var corrupted: Set<String> = []
         var bytesPerSecond: Int?
         var hidesBlobSizes = false
+        var blobDelay: Duration?
+        var delayedAnswers = 0
     }
 
     private let state = Mutex(State())
@@ -51,6 +54,12 @@ final class UpstreamProxy: Sendable {
 
     func throttle(bytesPerSecond: Int?) { state.withLock { $0.bytesPerSecond = bytesPerSecond } }
 
+    /// Waits `delay` before answering each blob GET (nil: answer at once again).
+    func delayBlobAnswers(by delay: Duration?) { state.withLock { $0.blobDelay = delay } }
+
+    /// Blob GETs answered after a delay so far.
+    var delayedAnswers: Int { state.withLock { $0.delayedAnswers } }
+
     /// Answers blob HEADs without `Content-Length` (as some proxies in front of registries do).
     func hideBlobSizes(_ hide: Bool) { state.withLock { $0.hidesBlobSizes = hide } }
 
@@ -73,7 +82,15 @@ final class UpstreamProxy: Sendable {
 
     private func forward(_ request: Request) async throws -> Response {
         let path = request.uri.description
-        state.withLock { $0.requests.append("\(request.method.rawValue) \(request.uri.path)") }
+        let isBlobGet = request.method == .get && request.uri.path.contains("/blobs/")
+        let delay = state.withLock { state in
+            state.requests.append("\(request.method.rawValue) \(request.uri.path)")
+            return isBlobGet ? state.blobDelay : nil
+        }
+        if let delay {
+            try await Task.sleep(for: delay)
+            state.withLock { $0.delayedAnswers += 1 }
+        }
         var outbound = HTTPClientRequest(url: target + path)
         outbound.method = request.method == .head ? .HEAD : .GET
         for field in request.headers where ["accept", "authorization", "range"].contains(field.name.canonicalName) {
