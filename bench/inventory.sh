@@ -22,8 +22,13 @@ big=1000000
 [[ "${1:-}" == "--blobs" ]] && big=$2
 
 scripts/install-deps.sh --bench
-nice -n 10 swift build -c release --product ferry >/dev/null
-nice -n 10 swift build -c release --product ferry-inventory-bench >/dev/null
+# FERRY_BENCH_CONFIGURATION=debug measures the debug build as it is (no build step).
+configuration=${FERRY_BENCH_CONFIGURATION:-release}
+if [[ $configuration == release ]]; then
+    nice -n 10 swift build -c release --product ferry >/dev/null
+    nice -n 10 swift build -c release --product ferry-inventory-bench >/dev/null
+fi
+bin="$here/.build/$configuration"
 
 # FERRY_INVENTORY_WORK=DIR keeps the generated caches there (and reuses them next time).
 work=${FERRY_INVENTORY_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/ferry-inventory.XXXXXX")}
@@ -45,7 +50,7 @@ start_ferry() {
     local started
     started=$(now)
     FERRY_ACCESS_MODE=open FERRY_CACHE_MAX_SIZE=100GiB FERRY_LOG_LEVEL=info \
-        "$here/.build/release/ferry" serve --port "$port" --data-dir "$1" >>"$1.log" 2>&1 &
+        "$bin/ferry" serve --port "$port" --data-dir "$1" >>"$1.log" 2>&1 &
     ferry_pid=$!
     for _ in $(seq 1 3000); do
         if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]]; then
@@ -136,7 +141,7 @@ for size in 1000 "$big"; do
 done
 
 echo "lock holds at $big blobs..." >&2
-"$here/.build/release/ferry-inventory-bench" "$work/data-$big" "$work/sample-$big" 0.1 >"$work/locks.txt"
+"$bin/ferry-inventory-bench" "$work/data-$big" "$work/sample-$big" 0.1 >"$work/locks.txt"
 lock() { awk -v key="$1" '$1 == key {print $2}' "$work/locks.txt"; }
 
 date=$(date +%F)
@@ -144,7 +149,7 @@ cores=$(nproc)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 ratio=$(python3 -c "import sys; print(f'{float(sys.argv[2]) / float(sys.argv[1]):.2f}')" "${result[1000.p99]}" "${result[$big.p99]}")
 {
-    echo "Ferry cache index benchmark, $date, $cores cores ($cpu), $(uname -r), loopback; blobs of 8 bytes"
+    echo "Ferry cache index benchmark, $date, $cores cores ($cpu), $(uname -r), $configuration build, loopback; blobs of 8 bytes"
     echo
     echo "| measurement | 1,000 blobs | $(printf "%'d" "$big") blobs | target |"
     echo "|---|---|---|---|"
