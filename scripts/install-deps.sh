@@ -3,8 +3,9 @@
 # Idempotent: packages already present are not downloaded again.
 set -euo pipefail
 
+# libsqlite3-dev: the cache index (GRDB links the system SQLite).
 # chromium: the portal's end-to-end test drives headless Chromium over the DevTools protocol.
-packages=(docker-registry skopeo libargon2-dev postgresql openssl python3 python3-yaml curl chromium)
+packages=(docker-registry skopeo libargon2-dev libsqlite3-dev postgresql openssl python3 python3-yaml curl chromium)
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk nginx-light)
 
 # The docker CLI (tests run `docker login`, which works client-side with no daemon).

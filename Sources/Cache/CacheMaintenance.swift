@@ -9,11 +9,11 @@ import OCI
 public struct CacheMaintenance: Sendable {
     public let blobs: FileSystemBlobStore
     public let manifests: FileSystemManifestStore
-    public let inventory: BlobInventory
+    public let inventory: CacheInventory
     let logger: Logger
 
-    /// Works on these stores, with `inventory` loaded.
-    public init(blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: BlobInventory, logger: Logger) {
+    /// Works on these stores and the cache's inventory.
+    public init(blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: CacheInventory, logger: Logger) {
         self.blobs = blobs
         self.manifests = manifests
         self.inventory = inventory
@@ -22,34 +22,41 @@ public struct CacheMaintenance: Sendable {
 
     /// What the cache holds.
     public struct Stats: Codable, Sendable, Equatable {
+        /// Bytes of blobs, manifests and tag records: what `cache.max-size` counts.
         public var bytes: Int64
         public var blobs: Int
         public var manifests: Int
+        public var tags: Int?
         public var oldestAccess: Date?
     }
 
-    /// The cache's size and age.
+    /// The cache's size and age, from the index's totals (no directory walk).
     public func stats() -> Stats {
-        let manifestFiles = (try? FileManager.default.subpathsOfDirectory(atPath: blobs.root + "/manifests"))?.filter { $0.split(separator: "/").count == 3 }.count ?? 0
-        return Stats(bytes: inventory.totalBytes, blobs: inventory.count, manifests: manifestFiles, oldestAccess: inventory.oldestAccess)
+        Stats(
+            bytes: inventory.totalBytes, blobs: inventory.count, manifests: inventory.count(of: .manifest), tags: inventory.count(of: .tag),
+            oldestAccess: inventory.oldestAccess
+        )
     }
 
     /// What a collection did (or, dry, would do).
     public struct Collection: Codable, Sendable, Equatable {
         public var blobs: Int
+        public var manifests: Int?
+        public var tags: Int?
         public var bytes: Int64
         public var before: Int64
         public var target: Int64
         public var dryRun: Bool
     }
 
-    /// Evicts least recently used blobs (never one being read) down to `target` bytes.
-    public func collect(to target: Int64, dryRun: Bool) -> Collection {
+    /// Evicts least recently used blobs, manifests and tags (never a blob being read)
+    /// down to `target` bytes.
+    public func collect(to target: Int64, dryRun: Bool) async -> Collection {
+        await inventory.flush()
         let before = inventory.totalBytes
-        let evictor = CacheEvictor(inventory: inventory, budget: target, lowWaterFraction: 1, logger: logger)
-        let result = evictor.evict(to: target, dryRun: dryRun)
-        if !dryRun { try? inventory.persist() }
-        return Collection(blobs: result.blobs, bytes: result.bytes, before: before, target: target, dryRun: dryRun)
+        let evictor = CacheEvictor(inventory: inventory, manifests: manifests, budget: target, lowWaterFraction: 1, logger: logger)
+        let result = await evictor.evict(to: target, dryRun: dryRun)
+        return Collection(blobs: result.blobs, manifests: result.manifests, tags: result.tags, bytes: result.bytes, before: before, target: target, dryRun: dryRun)
     }
 
     /// What a purge removed.
@@ -69,13 +76,11 @@ public struct CacheMaintenance: Sendable {
             guard CachePurge.remove(digest, blobs: blobs, manifests: manifests, inventory: inventory) else {
                 throw CacheError(.blobUnknown, "\(digest) is not in the cache")
             }
-            try? inventory.persist()
             return Purge(tags: 0, digests: 1)
         }
         let repository = try RepositoryName(parsing: target)
         let result = try CachePurge.remove(repository: repository, root: blobs.root, blobs: blobs, manifests: manifests, inventory: inventory)
         guard result.tags > 0 else { throw CacheError(.nameUnknown, "no cached tags for \(repository)") }
-        try? inventory.persist()
         return Purge(tags: result.tags, digests: result.digests)
     }
 }

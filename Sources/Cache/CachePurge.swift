@@ -9,17 +9,17 @@ import OCI
 /// Removing things from the cache by hand (`ferry cache purge`).
 public enum CachePurge {
     /// Removes a blob or a manifest with this digest; false when neither was cached.
-    public static func remove(_ digest: Digest, blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: BlobInventory?) -> Bool {
+    public static func remove(_ digest: Digest, blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: CacheInventory?) -> Bool {
         let blob = unlink(blobs.path(for: digest)) == 0
         let manifest = unlink(manifests.manifestPath(digest)) == 0
         manifests.forget(digest)
-        inventory?.forget(digest)
+        inventory?.forget([.blob(digest), .manifest(digest)])
         return blob || manifest
     }
 
     /// Removes every cached tag of `repository` (under every upstream), the manifests
     /// they name (with an index's children) and the blobs those reference.
-    public static func remove(repository: RepositoryName, root: String, blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: BlobInventory?) throws -> (tags: Int, digests: Int) {
+    public static func remove(repository: RepositoryName, root: String, blobs: FileSystemBlobStore, manifests: FileSystemManifestStore, inventory: CacheInventory?) throws -> (tags: Int, digests: Int) {
         let fileManager = FileManager.default
         var tags = 0
         var digests = Set<Digest>()

@@ -36,9 +36,10 @@ public struct TagRecord: Sendable, Codable, Equatable {
     }
 }
 
-/// Manifests by digest (immutable, kept for good) and tag records per upstream and
-/// repository, on local disk under the data directory, with a bounded in-memory copy
-/// of recently used manifests so hot tags never touch the disk.
+/// Manifests by digest and tag records per upstream and repository, on local disk under
+/// the data directory, with a bounded in-memory copy of recently used manifests so hot
+/// tags never touch the disk. Both count against the cache budget: every store and read
+/// is reported to the `CacheInventory`, and the evictor removes them like blobs.
 ///
 /// Layout: `manifests/<alg>/<xx>/<hex>` holds the media type, a newline and the exact
 /// bytes; `tags/<upstream>/<repository>/@tags/<tag>` holds a `TagRecord` as JSON. `@`
@@ -48,6 +49,8 @@ public struct TagRecord: Sendable, Codable, Equatable {
 public final class FileSystemManifestStore: Sendable {
     /// The data directory.
     public let root: String
+    /// Told about every manifest and tag stored or read; nil keeps them out of the budget.
+    public let inventory: CacheInventory?
     private let memory = Mutex(MemoryCache())
     static let memoryLimit = 32 << 20
     static let memoryTagLimit = 100_000
@@ -59,8 +62,9 @@ public final class FileSystemManifestStore: Sendable {
     }
 
     /// Uses `root`, creating the directories it needs.
-    public init(root: String) throws {
+    public init(root: String, inventory: CacheInventory? = nil) throws {
         self.root = root
+        self.inventory = inventory
         try FileSystemBlobStore.makeDirectory("\(root)/manifests")
         try FileSystemBlobStore.makeDirectory("\(root)/tags")
         try FileSystemBlobStore.makeDirectory(FileSystemBlobStore.temporaryDirectory(root))
@@ -69,7 +73,10 @@ public final class FileSystemManifestStore: Sendable {
     /// The manifest with `digest`, or nil when not cached (or its file does not hash
     /// to `digest`, e.g. torn by a crash: then the file is removed).
     public func manifest(_ digest: Digest) -> StoredManifest? {
-        if let cached = memory.withLock({ $0.manifests[digest] }) { return cached }
+        if let cached = memory.withLock({ $0.manifests[digest] }) {
+            inventory?.touch(.manifest(digest))
+            return cached
+        }
         let path = manifestPath(digest)
         guard let data = FileManager.default.contents(atPath: path),
               let newline = data.firstIndex(of: 0x0a)
@@ -81,6 +88,7 @@ public final class FileSystemManifestStore: Sendable {
         }
         let manifest = StoredManifest(mediaType: String(decoding: data[data.startIndex..<newline], as: UTF8.self), digest: digest, bytes: bytes)
         remember(manifest)
+        inventory?.touch(.manifest(digest))
         return manifest
     }
 
@@ -92,16 +100,21 @@ public final class FileSystemManifestStore: Sendable {
         contents.append(0x0a)
         contents.append(contentsOf: manifest.bytes)
         try writeAtomically(contents, to: manifestPath(manifest.digest))
+        inventory?.committed(.manifest(manifest.digest), size: Int64(contents.count))
     }
 
     /// The record for a tag of a repository of an upstream.
     public func tag(_ tag: String, repository: RepositoryName, upstream: String) -> TagRecord? {
         let key = tagKey(tag, repository: repository, upstream: upstream)
-        if let cached = memory.withLock({ $0.tags[key] }) { return cached }
+        if let cached = memory.withLock({ $0.tags[key] }) {
+            inventory?.touch(.tag(tag, repository: repository, upstream: upstream))
+            return cached
+        }
         guard let data = FileManager.default.contents(atPath: tagPath(tag, repository: repository, upstream: upstream)),
               let record = try? Self.decoder.decode(TagRecord.self, from: data)
         else { return nil }
         rememberTag(record, key: key)
+        inventory?.touch(.tag(tag, repository: repository, upstream: upstream))
         return record
     }
 
@@ -113,6 +126,7 @@ public final class FileSystemManifestStore: Sendable {
         encoder.dateEncodingStrategy = .secondsSince1970
         let data = try encoder.encode(record)
         try writeAtomically(data, to: tagPath(tag, repository: repository, upstream: upstream))
+        inventory?.committed(.tag(tag, repository: repository, upstream: upstream), size: Int64(data.count))
     }
 
     /// Drops a manifest from the in-memory copy (its file was purged).
@@ -126,6 +140,17 @@ public final class FileSystemManifestStore: Sendable {
     public func removeTag(_ tag: String, repository: RepositoryName, upstream: String) {
         unlink(tagPath(tag, repository: repository, upstream: upstream))
         _ = memory.withLock { $0.tags.removeValue(forKey: tagKey(tag, repository: repository, upstream: upstream)) }
+        inventory?.forget([.tag(tag, repository: repository, upstream: upstream)])
+    }
+
+    /// Drops the in-memory copy of a manifest or tag record the evictor deleted.
+    func evicted(_ entry: CacheEntry) {
+        if let digest = entry.digest {
+            forget(digest)
+        } else if let path = entry.tagPath, let marker = path.range(of: "/@tags/") {
+            let key = "\(path[..<marker.lowerBound]):\(path[marker.upperBound...])"
+            _ = memory.withLock { $0.tags.removeValue(forKey: key) }
+        }
     }
 
     // MARK: - Paths and files
@@ -138,7 +163,7 @@ public final class FileSystemManifestStore: Sendable {
     /// `upstream` is a configured identifier and `tag` a validated tag, so the path stays
     /// inside the data directory.
     func tagPath(_ tag: String, repository: RepositoryName, upstream: String) -> String {
-        "\(root)/tags/\(upstream)/\(repository.value)/@tags/\(tag)"
+        "\(root)/tags/\(CacheEntry.tagPath(tag, repository: repository, upstream: upstream))"
     }
 
     private func tagKey(_ tag: String, repository: RepositoryName, upstream: String) -> String {

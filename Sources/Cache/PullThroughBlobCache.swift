@@ -28,6 +28,8 @@ public final class PullThroughBlobCache: Sendable {
     private let fetched: @Sendable (_ upstream: String, _ bytes: Int64) -> Void
     /// Keeps the cache within its budget; nil means no budget.
     public let evictor: CacheEvictor?
+    /// Told about every hit (access times, leases) and commit; the evictor's when it has one.
+    public let inventory: CacheInventory?
 
     private struct FillJob: Sendable {
         let fill: BlobFill
@@ -39,12 +41,14 @@ public final class PullThroughBlobCache: Sendable {
     public init(
         store: FileSystemBlobStore,
         logger: Logger,
+        inventory: CacheInventory? = nil,
         evictor: CacheEvictor? = nil,
         fetched: @escaping @Sendable (_ upstream: String, _ bytes: Int64) -> Void = { _, _ in }
     ) {
         self.store = store
         self.logger = logger
         self.evictor = evictor
+        self.inventory = inventory ?? evictor?.inventory
         self.fetched = fetched
         (jobs, jobSink) = AsyncStream.makeStream(of: FillJob.self)
     }
@@ -178,7 +182,7 @@ public final class PullThroughBlobCache: Sendable {
             }
             span = resolved
         }
-        let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: evictor?.inventory.lease(digest))
+        let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: inventory?.lease(digest))
         return BlobResponse(digest: digest, size: size, range: span, source: .hit, body: body)
     }
 
@@ -247,10 +251,8 @@ public final class PullThroughBlobCache: Sendable {
             fills.withLock { $0[fill.digest] = nil }
             fill.progress.update(.committed(size: size))
             fetched(upstreamName, size)
-            if let evictor {
-                evictor.inventory.committed(fill.digest, size: size)
-                evictor.evict()
-            }
+            await inventory?.committed(.blob(fill.digest), size: size)
+            await evictor?.evict()
             logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
         } catch {
             store.discard(temporaryPath: fill.temporaryPath)

@@ -43,10 +43,13 @@ public func buildApplication(
         }.addRoutes(to: router)
     }
     controller.addRoutes(to: router)
-    var services: [any Service] = [BlobDownloadService(cache: controller.blobs)]
-    if let evictor = controller.blobs.evictor {
-        services.append(CacheEvictionService(evictor: evictor))
+    // The inventory's service comes first so that it stops last, after the downloads
+    // under way have finished and been recorded.
+    var services: [any Service] = []
+    if let inventory = controller.blobs.inventory {
+        services.append(CacheInventoryService(inventory: inventory, evictor: controller.blobs.evictor, logger: logger))
     }
+    services.append(BlobDownloadService(cache: controller.blobs))
     if case .subscribers(let auth) = access, let billing = auth.billing {
         services.append(UsageFlushService(billing: billing, logger: logger))
     }

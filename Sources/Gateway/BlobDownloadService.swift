@@ -20,21 +20,3 @@ public struct BlobDownloadService: Service {
         }
     }
 }
-
-/// Runs cache eviction (and persists access times) every 30 seconds; on shutdown it
-/// persists the access times one last time.
-public struct CacheEvictionService: Service {
-    let evictor: CacheEvictor
-
-    /// Creates the service.
-    public init(evictor: CacheEvictor) {
-        self.evictor = evictor
-    }
-
-    public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            await evictor.run(every: .seconds(30))
-        }
-        try? evictor.inventory.persist()
-    }
-}

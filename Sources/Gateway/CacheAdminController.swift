@@ -30,7 +30,7 @@ public struct CacheAdminController: Sendable {
             guard let target = query["to"].flatMap({ Int64($0) }) ?? defaultTarget, target >= 0 else {
                 throw HTTPError(.badRequest, message: "no cache.max-size configured: pass to=BYTES")
             }
-            return try Self.json(try maintenance().collect(to: target, dryRun: query["dry-run"] == "true"))
+            return try Self.json(await maintenance().collect(to: target, dryRun: query["dry-run"] == "true"))
         }
         router.post("/cache/purge") { request, _ in
             guard let target = request.uri.queryParameters["target"].map(String.init), !target.isEmpty else {

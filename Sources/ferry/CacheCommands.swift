@@ -25,34 +25,44 @@ struct CacheCommand: AsyncParsableCommand {
         }
 
         /// Runs `local` on the directory when no server holds it, else asks the server.
-        func perform<T: Decodable>(_ method: HTTPMethod, _ path: String, as type: T.Type, root: String, local: (CacheMaintenance) throws -> T) async throws -> T {
+        /// With no server, the index is opened here (and built first when it is new).
+        func perform<T: Decodable>(_ method: HTTPMethod, _ path: String, as type: T.Type, root: String, local: (CacheMaintenance) async throws -> T) async throws -> T {
             guard let lock = try DataDirectoryLock.acquire(dataDirectory: root) else {
                 return try await CacheAdminClient(socketPath: DataDirectoryLock.adminSocket(dataDirectory: root)).call(method, path, as: type)
             }
             defer { withExtendedLifetime(lock) {} }
-            let store = try FileSystemBlobStore(root: root)
-            let inventory = BlobInventory(store: store)
-            try inventory.load()
             let logger = Logger(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
-            return try local(CacheMaintenance(blobs: store, manifests: try FileSystemManifestStore(root: root), inventory: inventory, logger: logger))
+            let store = try FileSystemBlobStore(root: root)
+            let inventory = try CacheInventory.open(root: root, logger: logger)
+            if !inventory.isReady { try await inventory.reconcile() }
+            let maintenance = CacheMaintenance(blobs: store, manifests: try FileSystemManifestStore(root: root, inventory: inventory), inventory: inventory, logger: logger)
+            do {
+                let result = try await local(maintenance)
+                await inventory.close()
+                return result
+            } catch {
+                await inventory.close()
+                throw error
+            }
         }
     }
 
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bytes, blobs, hit ratio and oldest access.")
+        static let configuration = CommandConfiguration(abstract: "Bytes (blobs, manifests and tags), counts, hit ratio and oldest access.")
         @OptionGroup var options: CacheOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let (values, root) = try await options.values()
-            let stats = try await options.perform(.GET, "/cache/stats", as: CacheMaintenance.Stats.self, root: root) { try $0.stats() }
+            let stats = try await options.perform(.GET, "/cache/stats", as: CacheMaintenance.Stats.self, root: root) { $0.stats() }
             let hitRatio = try await Self.hitRatio(values)
-            struct Shown: Codable { let bytes: Int64; let blobs: Int; let manifests: Int; let oldestAccess: Date?; let hitRatio30Days: Double? }
-            let shown = Shown(bytes: stats.bytes, blobs: stats.blobs, manifests: stats.manifests, oldestAccess: stats.oldestAccess, hitRatio30Days: hitRatio)
+            struct Shown: Codable { let bytes: Int64; let blobs: Int; let manifests: Int; let tags: Int?; let oldestAccess: Date?; let hitRatio30Days: Double? }
+            let shown = Shown(bytes: stats.bytes, blobs: stats.blobs, manifests: stats.manifests, tags: stats.tags, oldestAccess: stats.oldestAccess, hitRatio30Days: hitRatio)
             if json { return try printJSON(shown) }
             print("bytes          \(shown.bytes) (\(String(format: "%.1f", Double(shown.bytes) / 1_073_741_824)) GiB)")
             print("blobs          \(shown.blobs)")
             print("manifests      \(shown.manifests)")
+            print("tags           \(shown.tags.map(String.init) ?? "-")")
             print("oldest access  \(formatDate(shown.oldestAccess))")
             print("hit ratio      \(hitRatio.map { String(format: "%.1f%% of bytes served in the last 30 days", $0 * 100) } ?? "- (no database configured)")")
         }
@@ -69,7 +79,7 @@ struct CacheCommand: AsyncParsableCommand {
     }
 
     struct GC: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "gc", abstract: "Evict least recently used blobs down to a size.")
+        static let configuration = CommandConfiguration(commandName: "gc", abstract: "Evict least recently used blobs, manifests and tags down to a size.")
         @OptionGroup var options: CacheOptions
         @Flag(name: .customLong("dry-run"), help: "Only say what would go.") var dryRun = false
         @Option(help: "Target size, e.g. 20GiB (default: the configured low-water mark).") var to: String?
@@ -86,9 +96,12 @@ struct CacheCommand: AsyncParsableCommand {
                 target = Int64(Double(try budget.bytes(for: root)) * Double(try values.int("cache.low-water", default: 90, range: 10...99)) / 100)
             }
             let result = try await options.perform(.POST, "/cache/gc?to=\(target)&dry-run=\(dryRun)", as: CacheMaintenance.Collection.self, root: root) {
-                $0.collect(to: target, dryRun: dryRun)
+                await $0.collect(to: target, dryRun: dryRun)
             }
-            print("\(dryRun ? "would evict" : "evicted") \(result.blobs) blobs, \(result.bytes) bytes; cache \(result.before) -> \(result.before - result.bytes) bytes (target \(target))")
+            print(
+                "\(dryRun ? "would evict" : "evicted") \(result.blobs) blobs, \(result.manifests ?? 0) manifests, \(result.tags ?? 0) tags, \(result.bytes) bytes; "
+                    + "cache \(result.before) -> \(result.before - result.bytes) bytes (target \(target))"
+            )
         }
     }
 

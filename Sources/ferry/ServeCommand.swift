@@ -45,13 +45,17 @@ struct ServeCommand: AsyncParsableCommand {
         let pools = BlobIOPools.start()
         let blobStore: FileSystemBlobStore
         let manifestStore: FileSystemManifestStore
+        let inventory: CacheInventory
         try? FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         guard let dataLock = try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory) else {
             throw ConfigurationError("data-dir \(configuration.dataDirectory) is in use by another ferry serve")
         }
         do {
             blobStore = try FileSystemBlobStore(root: configuration.dataDirectory, reserve: configuration.cacheMinimumFree, pools: pools)
-            manifestStore = try FileSystemManifestStore(root: configuration.dataDirectory)
+            // Opening the index reads no more than its totals, however large the cache:
+            // the listener opens at once, and a crash is reconciled in the background.
+            inventory = try CacheInventory.open(root: configuration.dataDirectory, logger: logger)
+            manifestStore = try FileSystemManifestStore(root: configuration.dataDirectory, inventory: inventory)
             let removed = try blobStore.removeTemporaryFiles()
             if removed > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(removed)"]) }
         } catch {
@@ -63,15 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
         let server: HTTPServerBuilder = try certificates.map { try .http2Upgrade(tlsConfiguration: $0.serverConfiguration()) } ?? .zeroCopyHTTP1()
         let tlsReload = certificates.map { TLSReloadService(certificates: $0, logger: logger) }
         let metrics = FerryMetrics()
-        let evictor = try Self.makeEvictor(configuration, store: blobStore, logger: logger, metrics: metrics)
+        let evictor = try Self.makeEvictor(configuration, inventory: inventory, manifests: manifestStore, logger: logger, metrics: metrics)
+        let maintenance = CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: inventory, logger: logger)
         let admin = buildAdminApplication(
             socketPath: DataDirectoryLock.adminSocket(dataDirectory: configuration.dataDirectory),
-            controller: CacheAdminController(defaultTarget: evictor?.lowWater) {
-                if let evictor { return CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: evictor.inventory, logger: logger) }
-                let inventory = BlobInventory(store: blobStore)
-                try inventory.load()
-                return CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: inventory, logger: logger)
-            },
+            controller: CacheAdminController(defaultTarget: evictor?.lowWater) { maintenance },
             logger: logger
         )
 
@@ -98,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             switch configuration.accessMode {
             case .open:
                 logger.warning("access-mode open: anyone who can reach this listener may pull")
-                let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor))
+                let controller = RegistryController(directory: directory, manifests: manifests, blobs: PullThroughBlobCache(store: blobStore, logger: logger, inventory: inventory, evictor: evictor))
                 let operations = Self.operations(metrics: metrics, blobs: controller.blobs, meter: nil, dataDirectory: dataDirectory) { [] }
                 var app = buildApplication(configuration: configuration.gateway, controller: controller, access: .open, operations: operations, server: server, logger: logger)
                 app.addServices(admin)
@@ -108,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try await withDatabase(configuration.database!, logger: logger) { client in
                     let auth = try await Self.prepareAuth(configuration, client: client, logger: logger)
                     let meter = auth.gateway.billing?.meter
-                    let blobs = PullThroughBlobCache(store: blobStore, logger: logger, evictor: evictor) { upstream, bytes in
+                    let blobs = PullThroughBlobCache(store: blobStore, logger: logger, inventory: inventory, evictor: evictor) { upstream, bytes in
                         meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes)
                     }
                     let controller = RegistryController(directory: directory, manifests: manifests, blobs: blobs)
@@ -172,7 +172,7 @@ struct ServeCommand: AsyncParsableCommand {
         database: @escaping @Sendable () async -> [String]
     ) -> GatewayOperations {
         let refreshed = FerryMetrics(registry: metrics.registry) { metrics in
-            let inventory = blobs.evictor?.inventory
+            let inventory = blobs.inventory
             metrics.setCache(bytes: inventory?.totalBytes ?? 0, blobs: inventory?.count ?? 0, activeDownloads: blobs.activeDownloads)
             if let last = meter?.lastFlushTime { metrics.setUsageFlushLag(seconds: Date().timeIntervalSince(last)) }
         }
@@ -204,15 +204,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The evictor for a configured cache budget, with the inventory loaded from disk.
-    static func makeEvictor(_ configuration: FerryConfiguration, store: FileSystemBlobStore, logger: Logger, metrics: FerryMetrics) throws -> CacheEvictor? {
+    /// The evictor for a configured cache budget (blobs, manifests and tag records).
+    static func makeEvictor(
+        _ configuration: FerryConfiguration, inventory: CacheInventory, manifests: FileSystemManifestStore, logger: Logger, metrics: FerryMetrics
+    ) throws -> CacheEvictor? {
         guard let budget = configuration.cacheBudget else { return nil }
-        let inventory = BlobInventory(store: store)
-        try inventory.load()
         let evictor = CacheEvictor(
-            inventory: inventory, budget: try budget.bytes(for: configuration.dataDirectory), lowWaterFraction: configuration.cacheLowWater, logger: logger
+            inventory: inventory, manifests: manifests, budget: try budget.bytes(for: configuration.dataDirectory), lowWaterFraction: configuration.cacheLowWater,
+            logger: logger
         ) { bytes in metrics.evicted(bytes: bytes) }
-        logger.info("cache budget", metadata: ["budget": "\(evictor.budget)", "low-water": "\(evictor.lowWater)", "cached": "\(inventory.totalBytes)", "blobs": "\(inventory.count)"])
+        logger.info("cache budget", metadata: [
+            "budget": "\(evictor.budget)", "low-water": "\(evictor.lowWater)", "cached": "\(inventory.totalBytes)", "blobs": "\(inventory.count)",
+            "index": "\(inventory.needsReconciliation ? "reconciling in the background" : "up to date")",
+        ])
         return evictor
     }
 

@@ -17,9 +17,10 @@ let testLogger = Logger(label: "ferry-tests", factory: { _ in SwiftLogNoOpLogHan
 /// Runs `body` with a blob cache whose download loop is running.
 func withBlobCache<T: Sendable>(
     root: String = makeDataDirectory(),
+    inventory: CacheInventory? = nil,
     _ body: @Sendable (PullThroughBlobCache) async throws -> T
 ) async throws -> T {
-    let cache = PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: testLogger)
+    let cache = PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: testLogger, inventory: inventory)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await cache.run() }
         defer { cache.finish() }

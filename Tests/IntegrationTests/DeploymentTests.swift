@@ -32,6 +32,11 @@ struct DeploymentTests {
         let container = ((((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])?["containers"] as? [[String: Any]])?.first
         #expect((container?["readinessProbe"] as? [String: Any])?["httpGet"] != nil)
         #expect((container?["livenessProbe"] as? [String: Any])?["httpGet"] != nil)
+        // Start-up is measured (bench/inventory.sh): the startup probe gives it room, and
+        // liveness only starts after it.
+        #expect((container?["startupProbe"] as? [String: Any])?["httpGet"] != nil)
+        #expect(((container?["livenessProbe"] as? [String: Any])?["initialDelaySeconds"] as? Int ?? 0) > 0)
+        #expect((((container?["resources"] as? [String: Any])?["limits"] as? [String: Any])?["memory"] as? String) != nil)
 
         let example = try #require(FileManager.default.contents(atPath: Self.root + "/deploy/ferry.example.json"))
         #expect(try JSONSerialization.jsonObject(with: example) is [String: Any])

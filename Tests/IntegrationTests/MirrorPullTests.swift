@@ -231,7 +231,7 @@ struct MirrorPullTests {
                     #expect(onDisk <= budget, "\(image): \(onDisk) bytes of blobs on disk")
                 }
                 // Everything evicted: the image still pulls, its blobs fetched again.
-                evictor.evict(to: 0)
+                await evictor.evict(to: 0)
                 proxy.resetRequests()
                 let again = try await ProcessRunner.skopeoPull("\(ferry.address)/ferry/small:v1", to: temporaryDirectory("evicted"))
                 #expect(again.succeeded, "\(again.error)")

@@ -89,17 +89,17 @@ func withFerry<T: Sendable>(
     let client = ServeCommand.makeUpstreamClient(connectTimeout: .seconds(2), readTimeout: .seconds(30))
     do {
         let store = try FileSystemBlobStore(root: dataDirectory)
-        let evictor = try cacheBudget.map { budget in
-            let inventory = BlobInventory(store: store)
-            try inventory.load()
-            return CacheEvictor(inventory: inventory, budget: budget, lowWaterFraction: 0.9, logger: quietLogger)
+        let inventory = try CacheInventory.open(root: dataDirectory, logger: quietLogger)
+        let manifestStore = try FileSystemManifestStore(root: dataDirectory, inventory: inventory)
+        let evictor = cacheBudget.map { budget in
+            CacheEvictor(inventory: inventory, manifests: manifestStore, budget: budget, lowWaterFraction: 0.9, logger: quietLogger)
         }
         let result = try await withServer({ onRunning in
             let resolved = upstreams.map { RegistryUpstream(configuration: $0, client: client, responseTimeout: .seconds(5), logger: quietLogger) as any Upstream }
             let controller = RegistryController(
                 directory: try! UpstreamDirectory(upstreams: resolved, defaultID: defaultID),
-                manifests: PullThroughManifestCache(store: try! FileSystemManifestStore(root: dataDirectory), revalidationInterval: revalidation, logger: quietLogger),
-                blobs: PullThroughBlobCache(store: store, logger: quietLogger, evictor: evictor)
+                manifests: PullThroughManifestCache(store: manifestStore, revalidationInterval: revalidation, logger: quietLogger),
+                blobs: PullThroughBlobCache(store: store, logger: quietLogger, inventory: inventory, evictor: evictor)
             )
             return buildApplication(
                 configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://127.0.0.1")!),
