@@ -169,10 +169,12 @@ ratio=$(python3 -c "import sys; print(f'{float(sys.argv[2]) / float(sys.argv[1])
     echo
     echo "Request-path lock at $(printf "%'d" "$big") entries (\`ferry-inventory-bench\`: \`lease()\` timed on another thread, $(lock persist.leases) + $(lock evict.leases) calls):"
     echo
-    echo "| while | duration (ms) | lease p50 (ms) | p99.99 (ms) | max (ms) | leases over 1 ms | target |"
-    echo "|---|---|---|---|---|---|---|"
-    echo "| writing 65,536 buffered accesses to the index | $(lock persist.duration_ms) | $(lock persist.lease_p50_ms) | $(lock persist.lease_p9999_ms) | $(lock persist.lease_max_ms) | $(lock persist.leases_over_1ms) | ≤ 1 ms |"
-    echo "| one eviction pass removing $(lock evict.blobs) blobs (10%) | $(lock evict.duration_ms) | $(lock evict.lease_p50_ms) | $(lock evict.lease_p9999_ms) | $(lock evict.lease_max_ms) | $(lock evict.leases_over_1ms) | ≤ 1 ms |"
+    echo "| while | duration (ms) | longest lock hold (ms) | lease p50 (ms) | p99.99 (ms) | max (ms) | leases over 1 ms | target (hold) |"
+    echo "|---|---|---|---|---|---|---|---|"
+    echo "| writing 65,536 buffered accesses to the index | $(lock persist.duration_ms) | $(lock persist.lock_hold_max_ms) | $(lock persist.lease_p50_ms) | $(lock persist.lease_p9999_ms) | $(lock persist.lease_max_ms) | $(lock persist.leases_over_1ms) | ≤ 1 ms |"
+    echo "| one eviction pass removing $(lock evict.blobs) blobs (10%) | $(lock evict.duration_ms) | $(lock evict.lock_hold_max_ms) | $(lock evict.lease_p50_ms) | $(lock evict.lease_p9999_ms) | $(lock evict.lease_max_ms) | $(lock evict.leases_over_1ms) | ≤ 1 ms |"
+    echo
+    echo "The longest lock hold is timed inside the lock, by every caller (hits, flushes, eviction); a lease's own time also counts the thread being descheduled on a busy machine."
     echo
     echo "Cache-hit p99 at $(printf "%'d" "$big") blobs / at 1,000: $ratio (target ≤ 1.10). Index opened by the bench tool in $(lock open_ms) ms."
 } | tee "bench/inventory-results-$date.md"

@@ -32,16 +32,15 @@ public struct CalendarDay: Sendable, Hashable, Comparable, Codable, CustomString
 /// February, then on 31 March).
 public struct BillingCalendar: Sendable {
     public let timeZone: TimeZone
+    /// Built once: `day(of:)` runs for every metered chunk.
+    private let calendar: Calendar
 
     /// Uses `timeZone` for turning instants into days.
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone
-    }
-
-    private var calendar: Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        return calendar
+        self.calendar = calendar
     }
 
     /// The day `instant` falls on in the operator's time zone.

@@ -36,11 +36,14 @@ public final class CacheInventory: Sendable {
 
     struct State {
         var readers: [Digest: Int] = [:]
-        var touched: [CacheEntry: Int64] = [:]
+        /// Sized for `touchLimit` up front: growing it would rehash every entry under the lock.
+        var touched = [CacheEntry: Int64](minimumCapacity: CacheInventory.touchLimit)
         var droppedTouches = 0
         var ready: Bool
         var reconciled = false
         var closed = false
+        /// The longest any caller held the lock since `takeLongestLockHold()` last read it.
+        var longestHold: Duration = .zero
     }
 
     /// Opens the index in `root` (`cache-index.sqlite`), creating it when missing. A new
@@ -68,12 +71,12 @@ public final class CacheInventory: Sendable {
     }
 
     /// Whether the index knows every file, so eviction may trust it.
-    public var isReady: Bool { state.withLock { $0.ready } }
+    public var isReady: Bool { locked { $0.ready } }
 
     /// Whether the directories should be walked to bring the index up to date (it is
     /// new, or the last process did not close it).
     public var needsReconciliation: Bool {
-        index.condition != .clean && !state.withLock { $0.reconciled }
+        index.condition != .clean && !locked { $0.reconciled }
     }
 
     // MARK: - Request path
@@ -81,15 +84,16 @@ public final class CacheInventory: Sendable {
     /// Marks a blob as read now and protects it from eviction until the lease is released.
     public func lease(_ digest: Digest) -> ReadLease {
         let at = milliseconds(now())
-        state.withLock { state in
+        let entry = CacheEntry.blob(digest)  // allocated before the lock, not under it
+        locked { state in
             state.readers[digest, default: 0] += 1
-            Self.record(.blob(digest), at: at, in: &state)
+            Self.record(entry, at: at, in: &state)
         }
         return ReadLease(inventory: self, digest: digest)
     }
 
     func release(_ digest: Digest) {
-        state.withLock { state in
+        locked { state in
             guard let readers = state.readers[digest] else { return }
             state.readers[digest] = readers > 1 ? readers - 1 : nil
         }
@@ -98,7 +102,7 @@ public final class CacheInventory: Sendable {
     /// Notes that a manifest or tag record was read now.
     public func touch(_ entry: CacheEntry) {
         let at = milliseconds(now())
-        state.withLock { Self.record(entry, at: at, in: &$0) }
+        locked { Self.record(entry, at: at, in: &$0) }
     }
 
     private static func record(_ entry: CacheEntry, at: Int64, in state: inout State) {
@@ -140,7 +144,7 @@ public final class CacheInventory: Sendable {
         }
     }
 
-    private var isClosed: Bool { state.withLock { $0.closed } }
+    private var isClosed: Bool { locked { $0.closed } }
 
     // MARK: - Totals
 
@@ -159,17 +163,39 @@ public final class CacheInventory: Sendable {
     }
 
     /// Accesses not recorded because the buffer was full (for logs and tests).
-    public var droppedAccesses: Int { state.withLock { $0.droppedTouches } }
+    public var droppedAccesses: Int { locked { $0.droppedTouches } }
+
+    /// The longest time any caller held the request-path lock since the last call (for
+    /// benchmarks and metrics); resets it.
+    public func takeLongestLockHold() -> Duration {
+        locked { state in
+            defer { state.longestHold = .zero }
+            return state.longestHold
+        }
+    }
+
+    /// Runs `body` under the request-path lock, noting how long the lock was held.
+    private func locked<Value>(_ body: (inout State) -> Value) -> Value {
+        state.withLock { state in
+            let start = ContinuousClock.now
+            let value = body(&state)
+            state.longestHold = max(state.longestHold, ContinuousClock.now - start)
+            return value
+        }
+    }
 
     // MARK: - Background work
 
     /// Writes the buffered accesses to the index, in batches; entries the index does not
     /// know are adopted when their file exists.
     public func flush() async {
-        let touched = state.withLock { state -> [CacheEntry: Int64] in
-            var taken: [CacheEntry: Int64] = [:]
-            swap(&taken, &state.touched)
-            return taken
+        guard !locked({ $0.touched.isEmpty }) else { return }
+        // The next buffer is sized before the lock, so no hit ever grows it under the
+        // lock (growing rehashes every entry: milliseconds at the limit).
+        var fresh = [CacheEntry: Int64](minimumCapacity: Self.touchLimit)
+        let touched = locked { state -> [CacheEntry: Int64] in
+            swap(&fresh, &state.touched)
+            return fresh
         }
         guard !touched.isEmpty, !isClosed else { return }
         do {
@@ -197,7 +223,7 @@ public final class CacheInventory: Sendable {
     /// Of these eviction candidates, those nobody reads or read since the last flush;
     /// O(candidates) under the request-path lock, never O(cache).
     func evictable(_ candidates: [CacheIndex.IndexedFile]) -> [CacheIndex.IndexedFile] {
-        state.withLock { state in
+        locked { state in
             candidates.filter { candidate in
                 guard state.touched[candidate.entry] == nil else { return false }
                 if candidate.entry.kind == .blob, let digest = candidate.entry.digest, state.readers[digest] != nil { return false }
@@ -208,7 +234,7 @@ public final class CacheInventory: Sendable {
 
     /// Marks the index complete (after a reconciliation).
     func markReconciled() {
-        state.withLock { state in
+        locked { state in
             state.ready = true
             state.reconciled = true
         }
@@ -218,7 +244,7 @@ public final class CacheInventory: Sendable {
     /// the disk (so the next start knows whether to reconcile). Later changes are ignored.
     public func close() async {
         await flush()
-        let clean = state.withLock { state -> Bool in
+        let clean = locked { state -> Bool in
             state.closed = true
             return state.reconciled || index.condition == .clean
         }

@@ -329,7 +329,11 @@ struct UsageCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Month, YYYY-MM.") var month: String
         @Option(help: "user, repo or upstream.") var by: String = "user"
-        @Option(help: "How many rows.") var limit = 20
+        @Option(help: "How many rows (1 to 10000).") var limit = 20
+
+        func validate() throws {
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit: \(limit) is not between 1 and 10000") }
+        }
 
         func run() async throws {
             guard let range = BillingCalendar.monthRange(month) else { throw ValidationError("--month: \"\(month)\" is not YYYY-MM") }

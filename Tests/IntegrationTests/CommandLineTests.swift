@@ -167,6 +167,8 @@ struct CommandLineTests {
         #expect(table.output.contains("alice") && table.output.contains("revenue 3.00 CNY + 5.00 USD"), "\(table.output)")
         let top = try await ferry(["usage", "top", "--month", month, "--by", "repo"], database: database)
         #expect(top.output.contains("docker.io/library/nginx"))
+        let negative = try await ferry(["usage", "top", "--month", month, "--limit=-1"], database: database)
+        #expect(negative.status != 0 && negative.error.contains("--limit: -1 is not between 1 and 10000"), "\(negative.error)")
         #expect(try await ferry(["usage", "report", "--month", "11-2026"], database: database).error.contains("--month"))
         #expect(try await ferry(["usage", "report", "--month", month, "--user", "nobody"], database: database).error.contains("no such user"))
     }
