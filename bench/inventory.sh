@@ -105,12 +105,10 @@ for size in 1000 "$big"; do
     data="$work/data-$size"
     echo "generating $size blobs..." >&2
     generated=$(now)
-    if [[ ! -f "$work/sample-$size" ]]; then
-        python3 bench/make-blob-cache.py "$data" "$size" "$work/sample-$size" 100000
-        result[$size.generate]=$(elapsed_ms "$generated" "$(now)")
-    else
-        result[$size.generate]=0  # reused from an earlier run
-    fi
+    # Always (re)written: a kept cache lost 10% to the last run's eviction pass, and the
+    # files are deterministic, so rewriting restores exactly the same cache.
+    python3 bench/make-blob-cache.py "$data" "$size" "$work/sample-$size" 100000
+    result[$size.generate]=$(elapsed_ms "$generated" "$(now)")
     rm -f "$data/cache-index.sqlite"* "$data.log"  # the first start finds no index
     shuf -n 1000 --random-source=<(yes) "$work/sample-$size" >"$work/wrk-$size"
 
@@ -153,7 +151,7 @@ ratio=$(python3 -c "import sys; print(f'{float(sys.argv[2]) / float(sys.argv[1])
     echo
     echo "| measurement | 1,000 blobs | $(printf "%'d" "$big") blobs | target |"
     echo "|---|---|---|---|"
-    echo "| generate the cache files (s; 0: reused) | $((${result[1000.generate]} / 1000)) | $((${result[$big.generate]} / 1000)) | - |"
+    echo "| write the cache files (s) | $((${result[1000.generate]} / 1000)) | $((${result[$big.generate]} / 1000)) | - |"
     echo "| first start, no index: process start → /readyz 200 (ms) | ${result[1000.first_ready]} | ${result[$big.first_ready]} | ≤ 2000 |"
     echo "| first start: background index build of every file (ms) | ${result[1000.build]} | ${result[$big.build]} | - |"
     echo "| first start: peak RSS during the build (MiB) | ${result[1000.build_rss]} | ${result[$big.build_rss]} | ≤ 200 |"
@@ -169,12 +167,12 @@ ratio=$(python3 -c "import sys; print(f'{float(sys.argv[2]) / float(sys.argv[1])
     echo
     echo "Request-path lock at $(printf "%'d" "$big") entries (\`ferry-inventory-bench\`: \`lease()\` timed on another thread, $(lock persist.leases) + $(lock evict.leases) calls):"
     echo
-    echo "| while | duration (ms) | longest lock hold (ms) | lease p50 (ms) | p99.99 (ms) | max (ms) | leases over 1 ms | target (hold) |"
+    echo "| while | duration (ms) | longest hold by the background work (ms) | longest hold by a hit (ms) | lease p50 (ms) | p99.99 (ms) | max (ms) | leases over 1 ms |"
     echo "|---|---|---|---|---|---|---|---|"
-    echo "| writing 65,536 buffered accesses to the index | $(lock persist.duration_ms) | $(lock persist.lock_hold_max_ms) | $(lock persist.lease_p50_ms) | $(lock persist.lease_p9999_ms) | $(lock persist.lease_max_ms) | $(lock persist.leases_over_1ms) | ≤ 1 ms |"
-    echo "| one eviction pass removing $(lock evict.blobs) blobs (10%) | $(lock evict.duration_ms) | $(lock evict.lock_hold_max_ms) | $(lock evict.lease_p50_ms) | $(lock evict.lease_p9999_ms) | $(lock evict.lease_max_ms) | $(lock evict.leases_over_1ms) | ≤ 1 ms |"
+    echo "| writing 65,536 buffered accesses to the index | $(lock persist.duration_ms) | $(lock persist.hold_max_ms.flush) (flush) | $(lock persist.hold_max_ms.request) | $(lock persist.lease_p50_ms) | $(lock persist.lease_p9999_ms) | $(lock persist.lease_max_ms) | $(lock persist.leases_over_1ms) |"
+    echo "| one eviction pass removing $(lock evict.blobs) blobs (10%) | $(lock evict.duration_ms) | $(lock evict.hold_max_ms.eviction) (eviction), $(lock evict.hold_max_ms.flush) (flush) | $(lock evict.hold_max_ms.request) | $(lock evict.lease_p50_ms) | $(lock evict.lease_p9999_ms) | $(lock evict.lease_max_ms) | $(lock evict.leases_over_1ms) |"
     echo
-    echo "The longest lock hold is timed inside the lock, by every caller (hits, flushes, eviction); a lease's own time also counts the thread being descheduled on a busy machine."
+    echo "Target: the background work (writing access times, eviction) holds the lock ≤ 1 ms. Holds are timed inside the lock, per kind of holder; a hit's hold and a lease's own time also count its thread being descheduled (here: a thread leasing in a tight loop on a 2-core machine busy with the eviction)."
     echo
     echo "Cache-hit p99 at $(printf "%'d" "$big") blobs / at 1,000: $ratio (target ≤ 1.10). Index opened by the bench tool in $(lock open_ms) ms."
 } | tee "bench/inventory-results-$date.md"

@@ -15,8 +15,8 @@ import Synchronization
 /// served pointing at nothing.
 ///
 /// A pass reads the index in order of last access, `CacheInventory.batchSize` entries
-/// at a time; the request-path lock is taken once per batch, for O(batch) work, and the
-/// files are deleted outside it.
+/// at a time; the request-path lock is taken once per `candidatesPerLock` of them, for
+/// that much work, and the files are deleted outside it.
 public struct CacheEvictor: Sendable {
     public let inventory: CacheInventory
     public let budget: Int64
@@ -27,6 +27,9 @@ public struct CacheEvictor: Sendable {
     /// Told the bytes of every eviction (for metrics).
     let evicted: @Sendable (Int64) -> Void
     private let running = PassFlag()
+    /// Candidates checked against the readers and recent hits per hold of the
+    /// request-path lock, so no hold is long enough for a hit to notice.
+    static let candidatesPerLock = 64
 
     /// Creates an evictor; `lowWaterFraction` of the budget is what eviction goes down to.
     public init(
@@ -89,7 +92,10 @@ public struct CacheEvictor: Sendable {
                 cursor = last
                 var chosen: [CacheIndex.IndexedFile] = []
                 var freeing: Int64 = 0
-                for candidate in inventory.evictable(batch) where freeing < excess {
+                let evictable = stride(from: 0, to: batch.count, by: Self.candidatesPerLock).flatMap { start in
+                    inventory.evictable(Array(batch[start..<min(start + Self.candidatesPerLock, batch.count)]))
+                }
+                for candidate in evictable where freeing < excess {
                     chosen.append(candidate)
                     freeing += candidate.size
                 }

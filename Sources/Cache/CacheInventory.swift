@@ -42,8 +42,8 @@ public final class CacheInventory: Sendable {
         var ready: Bool
         var reconciled = false
         var closed = false
-        /// The longest any caller held the lock since `takeLongestLockHold()` last read it.
-        var longestHold: Duration = .zero
+        /// The longest each kind of caller held the lock since `takeLongestLockHolds()`.
+        var longestHolds = LockHolds()
     }
 
     /// Opens the index in `root` (`cache-index.sqlite`), creating it when missing. A new
@@ -71,12 +71,12 @@ public final class CacheInventory: Sendable {
     }
 
     /// Whether the index knows every file, so eviction may trust it.
-    public var isReady: Bool { locked { $0.ready } }
+    public var isReady: Bool { locked(.other) { $0.ready } }
 
     /// Whether the directories should be walked to bring the index up to date (it is
     /// new, or the last process did not close it).
     public var needsReconciliation: Bool {
-        index.condition != .clean && !locked { $0.reconciled }
+        index.condition != .clean && !locked(.other) { $0.reconciled }
     }
 
     // MARK: - Request path
@@ -85,7 +85,7 @@ public final class CacheInventory: Sendable {
     public func lease(_ digest: Digest) -> ReadLease {
         let at = milliseconds(now())
         let entry = CacheEntry.blob(digest)  // allocated before the lock, not under it
-        locked { state in
+        locked(.request) { state in
             state.readers[digest, default: 0] += 1
             Self.record(entry, at: at, in: &state)
         }
@@ -93,7 +93,7 @@ public final class CacheInventory: Sendable {
     }
 
     func release(_ digest: Digest) {
-        locked { state in
+        locked(.request) { state in
             guard let readers = state.readers[digest] else { return }
             state.readers[digest] = readers > 1 ? readers - 1 : nil
         }
@@ -102,7 +102,7 @@ public final class CacheInventory: Sendable {
     /// Notes that a manifest or tag record was read now.
     public func touch(_ entry: CacheEntry) {
         let at = milliseconds(now())
-        locked { Self.record(entry, at: at, in: &$0) }
+        locked(.request) { Self.record(entry, at: at, in: &$0) }
     }
 
     private static func record(_ entry: CacheEntry, at: Int64, in state: inout State) {
@@ -144,7 +144,7 @@ public final class CacheInventory: Sendable {
         }
     }
 
-    private var isClosed: Bool { locked { $0.closed } }
+    private var isClosed: Bool { locked(.other) { $0.closed } }
 
     // MARK: - Totals
 
@@ -163,23 +163,47 @@ public final class CacheInventory: Sendable {
     }
 
     /// Accesses not recorded because the buffer was full (for logs and tests).
-    public var droppedAccesses: Int { locked { $0.droppedTouches } }
+    public var droppedAccesses: Int { locked(.other) { $0.droppedTouches } }
 
-    /// The longest time any caller held the request-path lock since the last call (for
-    /// benchmarks and metrics); resets it.
-    public func takeLongestLockHold() -> Duration {
-        locked { state in
-            defer { state.longestHold = .zero }
-            return state.longestHold
+    /// Who takes the request-path lock.
+    public enum LockHolder: Int, CaseIterable, Sendable {
+        /// Cache hits: `lease`, its release, `touch`.
+        case request
+        /// `flush()` taking the buffered accesses.
+        case flush
+        /// Eviction checking its candidates.
+        case eviction
+        /// Everything else (status reads).
+        case other
+    }
+
+    /// The longest hold of the lock by each kind of holder.
+    public struct LockHolds: Sendable {
+        private var holds = [Duration](repeating: .zero, count: LockHolder.allCases.count)
+
+        /// The longest hold by `holder`.
+        public subscript(holder: LockHolder) -> Duration {
+            get { holds[holder.rawValue] }
+            set { holds[holder.rawValue] = newValue }
         }
     }
 
-    /// Runs `body` under the request-path lock, noting how long the lock was held.
-    private func locked<Value>(_ body: (inout State) -> Value) -> Value {
+    /// How long each kind of caller held the request-path lock at most since the last
+    /// call (for benchmarks); resets the figures. A hold counts the holder's thread being
+    /// descheduled while it holds the lock.
+    public func takeLongestLockHolds() -> LockHolds {
+        locked(.other) { state in
+            defer { state.longestHolds = LockHolds() }
+            return state.longestHolds
+        }
+    }
+
+    /// Runs `body` under the request-path lock, noting how long `holder` held it.
+    private func locked<Value>(_ holder: LockHolder, _ body: (inout State) -> Value) -> Value {
         state.withLock { state in
             let start = ContinuousClock.now
             let value = body(&state)
-            state.longestHold = max(state.longestHold, ContinuousClock.now - start)
+            state.longestHolds[holder] = max(state.longestHolds[holder], ContinuousClock.now - start)
             return value
         }
     }
@@ -189,11 +213,11 @@ public final class CacheInventory: Sendable {
     /// Writes the buffered accesses to the index, in batches; entries the index does not
     /// know are adopted when their file exists.
     public func flush() async {
-        guard !locked({ $0.touched.isEmpty }) else { return }
+        guard !locked(.flush, { $0.touched.isEmpty }) else { return }
         // The next buffer is sized before the lock, so no hit ever grows it under the
         // lock (growing rehashes every entry: milliseconds at the limit).
         var fresh = [CacheEntry: Int64](minimumCapacity: Self.touchLimit)
-        let touched = locked { state -> [CacheEntry: Int64] in
+        let touched = locked(.flush) { state -> [CacheEntry: Int64] in
             swap(&fresh, &state.touched)
             return fresh
         }
@@ -223,7 +247,7 @@ public final class CacheInventory: Sendable {
     /// Of these eviction candidates, those nobody reads or read since the last flush;
     /// O(candidates) under the request-path lock, never O(cache).
     func evictable(_ candidates: [CacheIndex.IndexedFile]) -> [CacheIndex.IndexedFile] {
-        locked { state in
+        locked(.eviction) { state in
             candidates.filter { candidate in
                 guard state.touched[candidate.entry] == nil else { return false }
                 if candidate.entry.kind == .blob, let digest = candidate.entry.digest, state.readers[digest] != nil { return false }
@@ -234,7 +258,7 @@ public final class CacheInventory: Sendable {
 
     /// Marks the index complete (after a reconciliation).
     func markReconciled() {
-        locked { state in
+        locked(.other) { state in
             state.ready = true
             state.reconciled = true
         }
@@ -244,7 +268,7 @@ public final class CacheInventory: Sendable {
     /// the disk (so the next start knows whether to reconcile). Later changes are ignored.
     public func close() async {
         await flush()
-        let clean = locked { state -> Bool in
+        let clean = locked(.other) { state -> Bool in
             state.closed = true
             return state.reconciled || index.condition == .clean
         }

@@ -43,7 +43,7 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
     /// every entry is trusted or an entry that is not an address comes first.
     public static func client(forwardedFor header: String, isTrusted: (String) -> Bool) -> String? {
         for hop in header.split(separator: ",").reversed() {
-            let address = IPNetwork.strippingPort(hop.trimmingCharacters(in: .whitespaces))
+            let address = IPNetwork.strippingPort(String(hop.trimmingHTTPWhitespace()))
             guard IPNetwork.bytes(of: address) != nil else { return nil }
             if !isTrusted(address) { return address }
         }

@@ -92,7 +92,7 @@ public struct UpstreamDirectory: Sendable {
 
     /// A `Host` value without port or trailing dot, lowercased (`[::1]:5000` → `::1`).
     static func normalizedHost(_ host: String) -> String {
-        var name = IPNetwork.strippingPort(host.trimmingCharacters(in: .whitespaces)).lowercased()
+        var name = IPNetwork.strippingPort(String(host.trimmingHTTPWhitespace())).lowercased()
         while name.hasSuffix(".") { name.removeLast() }
         return name
     }

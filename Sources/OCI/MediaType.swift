@@ -29,7 +29,7 @@ public enum MediaType {
         var listedAny = false
         for value in headerValues {
             for entry in value.split(separator: ",") {
-                let parts = entry.split(separator: ";").map { $0.trimmingSpaces() }
+                let parts = entry.split(separator: ";").map { $0.trimmingHTTPWhitespace() }
                 guard let type = parts.first, !type.isEmpty else { continue }
                 listedAny = true
                 if !parts.dropFirst().contains(where: isZeroQuality) { types.append(type.lowercased()) }
@@ -47,18 +47,11 @@ public enum MediaType {
     }
 
     /// `q=0`, `q=0.0`, `Q = 0.000`: RFC 9110 qvalue zero, parameter name case-insensitive.
-    private static func isZeroQuality(_ parameter: String) -> Bool {
-        let pieces = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+    private static func isZeroQuality(_ parameter: Substring) -> Bool {
+        let pieces = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingHTTPWhitespace() }
         guard pieces.count == 2, pieces[0].lowercased() == "q" else { return false }
         let value = pieces[1]
         guard value.first == "0" else { return false }
         return value.dropFirst().allSatisfy { $0 == "0" || $0 == "." } && value.filter({ $0 == "." }).count <= 1
     }
 }
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> String {
-        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
-    }
-}
-

@@ -40,6 +40,12 @@ import OCI
         #expect(MediaType.parseAccept([" \tapplication/json\t ; q=0.9 "]) == ["application/json"])
     }
 
+    @Test func trimsOnlyHTTPWhitespace() {
+        #expect(" \ta b\t ".trimmingHTTPWhitespace() == "a b")
+        #expect("\n x \n".trimmingHTTPWhitespace() == "\n x \n")
+        #expect("  ".trimmingHTTPWhitespace().isEmpty && "".trimmingHTTPWhitespace().isEmpty)
+    }
+
     @Test(arguments: ["a/b;q=0", "a/b; q=0", "a/b;q=0.0", "a/b ; q = 0", "a/b;charset=x;q=0", "a/b;q=0;charset=x", "a/b; q=0 "])
     func dropsEntriesWithQZero(_ header: String) {
         #expect(MediaType.parseAccept([header]) == [])

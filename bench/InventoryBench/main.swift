@@ -49,11 +49,11 @@ func measure(_ name: String, _ inventory: CacheInventory, leasing digests: [Dige
     let thread = Thread { recorder.hammer(inventory, digests) }
     thread.start()
     try? await Task.sleep(for: .milliseconds(200))
-    _ = inventory.takeLongestLockHold()
+    _ = inventory.takeLongestLockHolds()
     let started = ContinuousClock.now
     await work()
     let duration = ContinuousClock.now - started
-    let longestHold = inventory.takeLongestLockHold()
+    let holds = inventory.takeLongestLockHolds()
     recorder.stop.store(true, ordering: .relaxed)
     while recorder.samples.withLock({ $0.isEmpty }) { try? await Task.sleep(for: .milliseconds(10)) }
     let sorted = recorder.samples.withLock { $0 }.sorted()
@@ -65,7 +65,10 @@ func measure(_ name: String, _ inventory: CacheInventory, leasing digests: [Dige
     print("\(name).lease_p9999_ms \(String(format: "%.4f", percentile(0.9999)))")
     print("\(name).lease_max_ms \(String(format: "%.3f", sorted.last ?? 0))")
     print("\(name).leases_over_1ms \(sorted.filter { $0 > 1 }.count)")
-    print("\(name).lock_hold_max_ms \(String(format: "%.3f", Double(longestHold.components.attoseconds) / 1e15 + Double(longestHold.components.seconds) * 1000))")
+    for holder in CacheInventory.LockHolder.allCases {
+        let hold = holds[holder]
+        print("\(name).hold_max_ms.\(holder) \(String(format: "%.3f", Double(hold.components.attoseconds) / 1e15 + Double(hold.components.seconds) * 1000))")
+    }
 }
 
 let opened = ContinuousClock.now
