@@ -177,14 +177,31 @@ public final class CacheInventory: Sendable {
         case other
     }
 
-    /// The longest hold of the lock by each kind of holder.
+    /// The longest hold of the lock by each kind of holder: wall time, and for the
+    /// background holders (flush, eviction) also the CPU time their thread spent in it
+    /// (the wall time also counts the thread being descheduled while it held the lock).
     public struct LockHolds: Sendable {
         private var holds = [Duration](repeating: .zero, count: LockHolder.allCases.count)
+        private var work = [Duration](repeating: .zero, count: LockHolder.allCases.count)
 
-        /// The longest hold by `holder`.
+        /// The longest hold by `holder`, wall time.
         public subscript(holder: LockHolder) -> Duration {
             get { holds[holder.rawValue] }
             set { holds[holder.rawValue] = newValue }
+        }
+
+        /// The most CPU time a background `holder` spent in one hold (zero for hits,
+        /// which are not measured this way: it costs a system call).
+        public func work(of holder: LockHolder) -> Duration { work[holder.rawValue] }
+
+        /// Background holds (flush, eviction) over 1 ms of wall time, and how many in all.
+        public private(set) var backgroundHoldsOver1ms = 0
+        public private(set) var backgroundHolds = 0
+
+        mutating func noteWork(_ duration: Duration, wall: Duration, by holder: LockHolder) {
+            work[holder.rawValue] = max(work[holder.rawValue], duration)
+            backgroundHolds += 1
+            if wall > .milliseconds(1) { backgroundHoldsOver1ms += 1 }
         }
     }
 
@@ -200,12 +217,23 @@ public final class CacheInventory: Sendable {
 
     /// Runs `body` under the request-path lock, noting how long `holder` held it.
     private func locked<Value>(_ holder: LockHolder, _ body: (inout State) -> Value) -> Value {
-        state.withLock { state in
+        let background = holder == .flush || holder == .eviction
+        return state.withLock { state in
             let start = ContinuousClock.now
+            let cpuStart = background ? Self.threadCPUTime() : .zero
             let value = body(&state)
-            state.longestHolds[holder] = max(state.longestHolds[holder], ContinuousClock.now - start)
+            let wall = ContinuousClock.now - start
+            if background { state.longestHolds.noteWork(Self.threadCPUTime() - cpuStart, wall: wall, by: holder) }
+            state.longestHolds[holder] = max(state.longestHolds[holder], wall)
             return value
         }
+    }
+
+    /// CPU time used by the calling thread so far.
+    private static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
     // MARK: - Background work
@@ -247,13 +275,16 @@ public final class CacheInventory: Sendable {
     /// Of these eviction candidates, those nobody reads or read since the last flush;
     /// O(candidates) under the request-path lock, never O(cache).
     func evictable(_ candidates: [CacheIndex.IndexedFile]) -> [CacheIndex.IndexedFile] {
-        locked(.eviction) { state in
-            candidates.filter { candidate in
+        // Digests are decoded before the lock; under it, only lookups.
+        let digests = candidates.map { $0.entry.kind == .blob ? $0.entry.digest : nil }
+        let keep = locked(.eviction) { state in
+            zip(candidates, digests).map { candidate, digest in
                 guard state.touched[candidate.entry] == nil else { return false }
-                if candidate.entry.kind == .blob, let digest = candidate.entry.digest, state.readers[digest] != nil { return false }
+                if let digest, state.readers[digest] != nil { return false }
                 return true
             }
         }
+        return zip(candidates, keep).compactMap { $1 ? $0 : nil }
     }
 
     /// Marks the index complete (after a reconciliation).

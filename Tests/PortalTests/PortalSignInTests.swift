@@ -122,7 +122,7 @@ import Testing
                 #expect(String(buffer: response.body).contains("did not send the sign-in cookie"))
             }
             // A token that does not match the cookie.
-            let forged = Browser.form(["csrf": "x" + token.dropFirst(), "username": "alice", "password": PortalHarness.password])
+            let forged = Browser.form(["csrf": (token.hasPrefix("x") ? "y" : "x") + token.dropFirst(), "username": "alice", "password": PortalHarness.password])
             try await client.execute(uri: "/account/sign-in", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: forged)) { response in
                 #expect(response.status == .forbidden)
                 #expect(String(buffer: response.body).contains("The form expired or was sent from another site."))

@@ -65,9 +65,13 @@ func measure(_ name: String, _ inventory: CacheInventory, leasing digests: [Dige
     print("\(name).lease_p9999_ms \(String(format: "%.4f", percentile(0.9999)))")
     print("\(name).lease_max_ms \(String(format: "%.3f", sorted.last ?? 0))")
     print("\(name).leases_over_1ms \(sorted.filter { $0 > 1 }.count)")
+    print("\(name).background_holds \(holds.backgroundHolds)")
+    print("\(name).background_holds_over_1ms \(holds.backgroundHoldsOver1ms)")
     for holder in CacheInventory.LockHolder.allCases {
         let hold = holds[holder]
         print("\(name).hold_max_ms.\(holder) \(String(format: "%.3f", Double(hold.components.attoseconds) / 1e15 + Double(hold.components.seconds) * 1000))")
+        let work = holds.work(of: holder)
+        print("\(name).work_max_ms.\(holder) \(String(format: "%.3f", Double(work.components.attoseconds) / 1e15 + Double(work.components.seconds) * 1000))")
     }
 }
 
