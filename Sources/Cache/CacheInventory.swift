@@ -194,8 +194,9 @@ public final class CacheInventory: Sendable {
         /// which are not measured this way: it costs a system call).
         public func work(of holder: LockHolder) -> Duration { work[holder.rawValue] }
 
-        /// Background holds (flush, eviction) over 1 ms of wall time, and how many in all.
+        /// Background holds (flush, eviction) over 1 ms of wall time.
         public private(set) var backgroundHoldsOver1ms = 0
+        /// Background holds (flush, eviction) in all.
         public private(set) var backgroundHolds = 0
 
         mutating func noteWork(_ duration: Duration, wall: Duration, by holder: LockHolder) {
