@@ -135,11 +135,9 @@ final class CacheIndex: Sendable {
     /// rewritten meanwhile stays); returns those removed.
     func removeUnchanged(_ rows: [IndexedFile]) async throws -> [IndexedFile] {
         try await writeAsync { db in
-            try rows.filter { row in
-                try db.execute(
-                    sql: "DELETE FROM entry WHERE kind = ? AND key = ? AND last_access = ?",
-                    arguments: [row.entry.kind.rawValue, Data(row.entry.key), row.lastAccess]
-                )
+            let statement = try db.cachedStatement(sql: "DELETE FROM entry WHERE kind = ? AND key = ? AND last_access = ?")
+            return try rows.filter { row in
+                try statement.execute(arguments: [row.entry.kind.rawValue, Data(row.entry.key), row.lastAccess])
                 return db.changesCount > 0
             }
         }
@@ -200,27 +198,22 @@ final class CacheIndex: Sendable {
     // MARK: - Helpers
 
     private func write<T>(_ updates: (Database) throws -> T) throws -> T {
-        try queue.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction {
-                result = try updates(db)
-                return .commit
-            }
-            try publishTotals(db)
-            return result!
-        }
+        try queue.writeWithoutTransaction { db in try commit(updates, db) }
     }
 
     private func writeAsync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await queue.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction {
-                result = try updates(db)
-                return .commit
-            }
-            try self.publishTotals(db)
-            return result!
+        try await queue.writeWithoutTransaction { db in try self.commit(updates, db) }
+    }
+
+    /// Runs `updates` in one transaction, then publishes the totals it left.
+    private func commit<T>(_ updates: (Database) throws -> T, _ db: Database) throws -> T {
+        var result: T?
+        try db.inTransaction {
+            result = try updates(db)
+            return .commit
         }
+        try publishTotals(db)
+        return result!
     }
 
     /// Runs on the index's serial queue after each commit, so the totals published are

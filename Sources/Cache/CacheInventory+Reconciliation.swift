@@ -53,7 +53,7 @@ extension CacheInventory {
     }
 
     private func reconcile(_ kind: CacheEntry.Kind, algorithm: Digest.Algorithm, shard: UInt8, into result: inout Reconciliation) async throws {
-        let prefix = String(shard, radix: 16).leftPadded(to: 2)
+        let prefix = String(format: "%02x", shard)
         let directory = "\(root)/\(kind == .blob ? "blobs" : "manifests")/\(algorithm.rawValue)/\(prefix)"
         let indexed = try await index.rows(of: kind, keyPrefix: [CacheEntry.algorithmByte(algorithm), shard])
         var found: [CacheEntry: FileStatus] = [:]
@@ -114,11 +114,5 @@ extension CacheInventory {
         }
         if !batch.isEmpty { _ = try await index.touch(batch) }
         unlink(path)
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -252,7 +252,9 @@ public final class PullThroughBlobCache: Sendable {
             fill.progress.update(.committed(size: size))
             fetched(upstreamName, size)
             await inventory?.committed(.blob(fill.digest), size: size)
-            await evictor?.evict()
+            // Under budget, the periodic pass (CacheInventoryService) writes the access
+            // times; only a commit that takes the cache over budget evicts at once.
+            if let evictor, evictor.inventory.totalBytes > evictor.budget { await evictor.evict() }
             logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
         } catch {
             store.discard(temporaryPath: fill.temporaryPath)

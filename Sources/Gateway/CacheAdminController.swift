@@ -12,31 +12,31 @@ import NIOCore
 /// - `POST /cache/purge?target=sha256:…|REPOSITORY`
 /// Answers are JSON; errors are OCI error documents.
 public struct CacheAdminController: Sendable {
-    let maintenance: @Sendable () throws -> CacheMaintenance
+    let maintenance: CacheMaintenance
     /// The target of a `gc` without `to`: the configured low-water mark, if any.
     let defaultTarget: Int64?
 
-    /// Creates the controller; `maintenance` gives the server's (or a freshly loaded) cache view.
-    public init(defaultTarget: Int64?, maintenance: @escaping @Sendable () throws -> CacheMaintenance) {
+    /// Creates the controller over the server's live cache.
+    public init(maintenance: CacheMaintenance, defaultTarget: Int64?) {
         self.maintenance = maintenance
         self.defaultTarget = defaultTarget
     }
 
     /// Registers the routes.
     public func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/cache/stats") { _, _ in try Self.json(try maintenance().stats()) }
+        router.get("/cache/stats") { _, _ in try Self.json(maintenance.stats()) }
         router.post("/cache/gc") { request, _ in
             let query = request.uri.queryParameters
             guard let target = query["to"].flatMap({ Int64($0) }) ?? defaultTarget, target >= 0 else {
                 throw HTTPError(.badRequest, message: "no cache.max-size configured: pass to=BYTES")
             }
-            return try Self.json(await maintenance().collect(to: target, dryRun: query["dry-run"] == "true"))
+            return try Self.json(await maintenance.collect(to: target, dryRun: query["dry-run"] == "true"))
         }
         router.post("/cache/purge") { request, _ in
             guard let target = request.uri.queryParameters["target"].map(String.init), !target.isEmpty else {
                 throw HTTPError(.badRequest, message: "target=DIGEST|REPOSITORY is required")
             }
-            return try Self.json(try maintenance().purge(target))
+            return try Self.json(try maintenance.purge(target))
         }
     }
 

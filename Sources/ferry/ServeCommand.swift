@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         let maintenance = CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: inventory, logger: logger)
         let admin = buildAdminApplication(
             socketPath: DataDirectoryLock.adminSocket(dataDirectory: configuration.dataDirectory),
-            controller: CacheAdminController(defaultTarget: evictor?.lowWater) { maintenance },
+            controller: CacheAdminController(maintenance: maintenance, defaultTarget: evictor?.lowWater),
             logger: logger
         )
 
