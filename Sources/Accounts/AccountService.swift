@@ -3,7 +3,7 @@ import Foundation
 /// Account administration: what the operator CLI does and what the token service
 /// needs beyond checking passwords (refresh tokens, mirror keys).
 public struct AccountService: Sendable {
-    public let users: any UserRepository
+    private let users: any UserRepository
     let hasher: Argon2PasswordHasher
     let now: @Sendable () -> Date
     /// How long a refresh token (docker's stored identity token) stays valid unused;
@@ -96,8 +96,19 @@ public struct AccountService: Sendable {
         return (token, secret)
     }
 
+    /// A user's access tokens, revoked and expired ones included.
     public func accessTokens(_ username: String) async throws -> [AccessToken] {
-        try await users.accessTokens(userID: try await user(username).id)
+        try await accessTokens(of: try await user(username))
+    }
+
+    /// `user`'s access tokens, revoked and expired ones included.
+    public func accessTokens(of user: User) async throws -> [AccessToken] {
+        try await users.accessTokens(userID: user.id)
+    }
+
+    /// Every user, by name.
+    public func allUsers() async throws -> [User] {
+        try await users.allUsers()
     }
 
     /// Revokes a token by id; `tokenNotFound` when there is no such unrevoked token.
@@ -121,8 +132,14 @@ public struct AccountService: Sendable {
         return (try await users.createMirrorKey(userID: user.id, secretHash: SecretToken.hash(secret), now: now()), secret)
     }
 
+    /// A user's mirror keys, revoked ones included.
     public func mirrorKeys(_ username: String) async throws -> [MirrorKey] {
-        try await users.mirrorKeys(userID: try await user(username).id)
+        try await mirrorKeys(of: try await user(username))
+    }
+
+    /// `user`'s mirror keys, revoked ones included.
+    public func mirrorKeys(of user: User) async throws -> [MirrorKey] {
+        try await users.mirrorKeys(userID: user.id)
     }
 
     public func revokeMirrorKey(id: Int64) async throws {

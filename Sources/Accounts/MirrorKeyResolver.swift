@@ -9,7 +9,8 @@ import Synchronization
 public final class MirrorKeyResolver: Sendable {
     /// What a host label turned out to be.
     public enum Resolution: Sendable, Equatable {
-        case user(String)
+        /// The key's owner, by id and name.
+        case user(id: Int64, username: String)
         /// Unknown, revoked, or its user is suspended.
         case unknown
         /// Too many unknown keys from this client lately.
@@ -20,7 +21,7 @@ public final class MirrorKeyResolver: Sendable {
     let lifetime: TimeInterval
     let misses: LoginThrottle
     let now: @Sendable () -> Date
-    private let entries = Mutex<[String: (username: String?, checked: Date)]>([:])
+    private let entries = Mutex<[String: (owner: Resolution?, checked: Date)]>([:])
 
     /// Creates the resolver.
     public init(
@@ -39,22 +40,22 @@ public final class MirrorKeyResolver: Sendable {
     public func resolve(key: String, clientAddress: String?) async throws -> Resolution {
         let now = now()
         if let entry = entries.withLock({ $0[key] }), now.timeIntervalSince(entry.checked) < lifetime {
-            return entry.username.map(Resolution.user) ?? .unknown
+            return entry.owner ?? .unknown
         }
         let client = ["client:\(clientAddress ?? "-")"]
         if let wait = misses.reserve(client, now: now) { return .throttled(retryAfter: wait) }
-        let username: String?
+        let owner: Resolution?
         do {
-            username = try await accounts.userForMirrorKey(key)?.username
+            owner = try await accounts.userForMirrorKey(key).map { Resolution.user(id: $0.id, username: $0.username) }
         } catch {
             misses.settle(client, failed: false, now: now)
             throw error
         }
-        misses.settle(client, failed: username == nil, now: now)
+        misses.settle(client, failed: owner == nil, now: now)
         entries.withLock { entries in
             if entries.count > 100_000 { entries.removeAll() }
-            entries[key] = (username, now)
+            entries[key] = (owner, now)
         }
-        return username.map(Resolution.user) ?? .unknown
+        return owner ?? .unknown
     }
 }

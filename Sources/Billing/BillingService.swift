@@ -5,13 +5,13 @@ import Foundation
 /// one transaction under the user's lock and charges each new billing period at the
 /// price of that moment.
 public struct BillingService: Sendable {
-    public let store: PostgresBillingStore
+    let store: any BillingStore
     public let calendar: BillingCalendar
     public let graceDays: Int
     let now: @Sendable () -> Date
 
-    /// Creates the service.
-    public init(store: PostgresBillingStore, calendar: BillingCalendar, graceDays: Int, now: @escaping @Sendable () -> Date = Date.init) {
+    /// Creates the service over `store`, which nothing else should write to.
+    public init(store: any BillingStore, calendar: BillingCalendar, graceDays: Int, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.calendar = calendar
         self.graceDays = graceDays

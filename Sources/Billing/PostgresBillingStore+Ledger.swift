@@ -5,21 +5,6 @@ import PostgresNIO
 /// transaction under a per-user advisory lock, so concurrent renewals, cancellations and
 /// payments never lose each other's work.
 extension PostgresBillingStore {
-    /// What a locked change does to a subscription.
-    public struct SubscriptionChange: Sendable {
-        /// The subscription to store (nil: leave it as is).
-        public var subscription: Subscription?
-        /// Periods starting after this day move to `subscription`'s plan (a plan change
-        /// from the next period).
-        public var repriceAfter: CalendarDay?
-
-        /// Creates a change.
-        public init(subscription: Subscription?, repriceAfter: CalendarDay? = nil) {
-            self.subscription = subscription
-            self.repriceAfter = repriceAfter
-        }
-    }
-
     /// Applies `change` to the user's current subscription under the user's lock, stores
     /// the result and records a charge (at its plan's current price) for every monthly
     /// period it covers that has none yet. Returns the stored subscription.

@@ -1,28 +1,28 @@
 import Foundation
 import PostgresNIO
 
+/// One day's traffic of one subscriber.
+public struct DailyBytes: Sendable, Equatable {
+    /// The day, in the operator's time zone.
+    public let day: CalendarDay
+    /// Bytes written to the subscriber that day.
+    public let bytesServed: Int64
+    /// Of those, bytes that came from the cache.
+    public let hitBytes: Int64
+}
+
+/// One repository's share of a subscriber's month.
+public struct RepositoryUsage: Sendable, Equatable {
+    /// `upstream/repository`, as `ferry usage top --by repo` names it.
+    public let name: String
+    /// Bytes written to the subscriber from it in the month.
+    public let bytesServed: Int64
+    /// Manifest pulls of it in the month.
+    public let manifestPulls: Int64
+}
+
 /// What the subscriber portal's dashboard reads beyond the monthly report.
 extension PostgresBillingStore {
-    /// One day's traffic of one subscriber.
-    public struct DailyBytes: Sendable, Equatable {
-        /// The day, in the operator's time zone.
-        public let day: CalendarDay
-        /// Bytes written to the subscriber that day.
-        public let bytesServed: Int64
-        /// Of those, bytes that came from the cache.
-        public let hitBytes: Int64
-    }
-
-    /// One repository's share of a subscriber's month.
-    public struct RepositoryUsage: Sendable, Equatable {
-        /// `upstream/repository`, as `ferry usage top --by repo` names it.
-        public let name: String
-        /// Bytes written to the subscriber from it in the month.
-        public let bytesServed: Int64
-        /// Manifest pulls of it in the month.
-        public let manifestPulls: Int64
-    }
-
     /// Bytes served to `userID` per day in `[first, next)`, as flushed; days without
     /// traffic are absent.
     public func dailyBytes(userID: Int64, first: CalendarDay, next: CalendarDay) async throws -> [DailyBytes] {

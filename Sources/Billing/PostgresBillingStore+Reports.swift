@@ -87,15 +87,8 @@ extension PostgresBillingStore {
         }
     }
 
-    /// What `ferry usage top` ranks by.
-    public enum TopDimension: String, Sendable, CaseIterable {
-        case user
-        case repo
-        case upstream
-    }
-
     /// The largest consumers of the month by bytes served.
-    public func top(by dimension: TopDimension, first: CalendarDay, next: CalendarDay, limit: Int) async throws -> [(name: String, bytes: Int64, pulls: Int64)] {
+    public func top(by dimension: TopDimension, first: CalendarDay, next: CalendarDay, limit: Int) async throws -> [TopUsage] {
         let column = switch dimension {
         case .user: "u.username"
         case .repo: "d.upstream || '/' || d.repository"
@@ -111,9 +104,25 @@ extension PostgresBillingStore {
                 """,
                 logger: logger
             )
-            var result: [(String, Int64, Int64)] = []
-            for try await row in rows.decode((String, Int64, Int64).self) { result.append(row) }
+            var result: [TopUsage] = []
+            for try await (name, bytes, pulls) in rows.decode((String, Int64, Int64).self) { result.append(TopUsage(name: name, bytes: bytes, pulls: pulls)) }
             return result
+        }
+    }
+
+    /// Bytes served from the cache and in all over the last `days` days, from the rollups.
+    public func servedBytes(days: Int) async throws -> (fromCache: Int64, total: Int64) {
+        let today = calendar.day(of: now()).description
+        return try await run {
+            let rows = try await client.query(
+                """
+                SELECT COALESCE(SUM(hit_bytes), 0)::BIGINT, COALESCE(SUM(bytes_served), 0)::BIGINT
+                FROM usage_daily WHERE day > \(today)::DATE - \(days)
+                """,
+                logger: logger
+            )
+            for try await (hits, served) in rows.decode((Int64, Int64).self) { return (hits, served) }
+            return (0, 0)
         }
     }
 }

@@ -62,10 +62,9 @@ public struct PostgresBillingStore: UsageSink {
         }
     }
 
-    /// Inserts a plan, or updates the one with the same name.
+    /// Inserts a plan, or updates the one with the same name (validated by `BillingService`).
     public func save(_ plan: Plan) async throws -> Plan {
-        try plan.validate()
-        return try await run {
+        try await run {
             let rows = try await client.query(
                 """
                 INSERT INTO plans (name, price_minor, currency, monthly_quota_bytes, requests_per_minute, manifest_pulls_per_window,
@@ -205,12 +204,12 @@ public struct PostgresBillingStore: UsageSink {
 extension PostgresBillingStore: StandingSource {
     /// The plan is the one of the billing period covering today (a plan change applies
     /// from the next period), else the subscription's.
-    public func standing(username: String) async throws -> Standing? {
+    public func standing(userID: Int64) async throws -> Standing? {
         let today = calendar.day(of: now()).description
         return try await run {
             let rows = try await client.query(
                 """
-                SELECT u.id, s.plan_id, s.anchor_day, s.period_start, s.period_end, s.cancelled_at,
+                SELECT u.username, s.plan_id, s.anchor_day, s.period_start, s.period_end, s.cancelled_at,
                        p.id, p.name, p.price_minor, p.currency, p.monthly_quota_bytes, p.requests_per_minute,
                        p.manifest_pulls_per_window, p.manifest_window_seconds, p.max_concurrent_downloads, p.max_client_ips_per_day
                 FROM users u JOIN subscriptions s ON s.user_id = u.id
@@ -218,20 +217,22 @@ extension PostgresBillingStore: StandingSource {
                     SELECT c.plan_id FROM charges c
                     WHERE c.user_id = u.id AND c.period_start <= \(today)::DATE AND c.period_end > \(today)::DATE AND c.plan_id IS NOT NULL
                 ), s.plan_id)
-                WHERE u.username = \(username)
+                WHERE u.id = \(userID)
                 """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, Int, CalendarDay, CalendarDay, Date?, Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int).self) {
+            for try await row in rows.decode((String, Int64, Int, CalendarDay, CalendarDay, Date?, Int64, String, Int64, String, Int64, Int, Int, Int, Int, Int).self) {
                 let (start, end) = (row.3, row.4)
                 let plan = Plan(
                     id: row.6, name: row.7, priceMinor: row.8, currency: row.9, monthlyQuotaBytes: row.10, requestsPerMinute: row.11,
                     manifestPullsPerWindow: row.12, manifestWindowSeconds: row.13, maxConcurrentDownloads: row.14, maxClientAddressesPerDay: row.15
                 )
-                let subscription = Subscription(userID: row.0, planID: row.1, anchorDay: row.2, periodStart: start, periodEnd: end, cancelledAt: row.5)
-                return Standing(userID: row.0, username: username, plan: plan, subscription: subscription)
+                let subscription = Subscription(userID: userID, planID: row.1, anchorDay: row.2, periodStart: start, periodEnd: end, cancelledAt: row.5)
+                return Standing(userID: userID, username: row.0, plan: plan, subscription: subscription)
             }
             return nil
         }
     }
 }
+
+extension PostgresBillingStore: BillingStore {}

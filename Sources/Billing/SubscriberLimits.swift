@@ -20,7 +20,7 @@ public struct Standing: Sendable, Equatable {
 /// Where standings come from (PostgreSQL in production).
 public protocol StandingSource: Sendable {
     /// The user's plan and subscription; nil when the user has no subscription.
-    func standing(username: String) async throws -> Standing?
+    func standing(userID: Int64) async throws -> Standing?
     /// Bytes served to a user on days in `[from, to)`, as flushed.
     func bytesServed(userID: Int64, from: CalendarDay, to: CalendarDay) async throws -> Int64
 }
@@ -71,7 +71,7 @@ public final class SubscriberLimits: Sendable {
         var quotaLoaded: Date?
     }
 
-    private let standings = Mutex<[String: (standing: Standing?, checked: Date)]>([:])
+    private let standings = Mutex<[Int64: (standing: Standing?, checked: Date)]>([:])
     let users = Mutex<[Int64: UserState]>([:])
     /// Users whose bucket or window changed since they were last written back.
     let changedUsers = Mutex<Set<Int64>>([])
@@ -93,26 +93,26 @@ public final class SubscriberLimits: Sendable {
 
     /// The subscriber's plan and subscription (cached for `standingLifetime`), whatever
     /// its status. The first call for a user also loads their stored bucket and window.
-    public func standing(username: String) async throws -> Standing? {
+    public func standing(userID: Int64) async throws -> Standing? {
         let now = now()
-        if let cached = standings.withLock({ $0[username] }), now.timeIntervalSince(cached.checked) < standingLifetime {
+        if let cached = standings.withLock({ $0[userID] }), now.timeIntervalSince(cached.checked) < standingLifetime {
             if let standing = cached.standing { try await loadLimitState(standing) }
             return cached.standing
         }
-        let standing = try await source.standing(username: username)
+        let standing = try await source.standing(userID: userID)
         standings.withLock { entries in
             if entries.count > 100_000 { entries.removeAll() }
-            entries[username] = (standing, now)
+            entries[userID] = (standing, now)
         }
         if let standing { try await loadLimitState(standing) }
         return standing
     }
 
     /// The subscriber's standing if their subscription allows access; otherwise a
-    /// refusal naming the date it ended.
-    public func admit(username: String) async throws -> Standing {
+    /// refusal naming the date it ended (`username` is for the message).
+    public func admit(userID: Int64, username: String) async throws -> Standing {
         let now = now()
-        guard let standing = try await standing(username: username) else {
+        guard let standing = try await standing(userID: userID) else {
             throw LimitRefusal(reason: .noSubscription, message: "\(username) has no subscription", retryAfter: nil)
         }
         let today = calendar.day(of: now)

@@ -32,7 +32,7 @@ public struct CacheEntry: Hashable, Sendable, CustomStringConvertible {
 
     /// The record of `tag` in `repository` of the upstream with id `upstream`.
     public static func tag(_ tag: String, repository: RepositoryName, upstream: String) -> CacheEntry {
-        CacheEntry(kind: .tag, key: Array(tagPath(tag, repository: repository, upstream: upstream).utf8))
+        CacheEntry(kind: .tag, key: Array(CacheLayout.tagRecordName(tag, repository: repository, upstream: upstream).utf8))
     }
 
     /// The digest of a blob or manifest entry.
@@ -50,30 +50,12 @@ public struct CacheEntry: Hashable, Sendable, CustomStringConvertible {
     /// A tag entry's path under `tags/`.
     var tagPath: String? { kind == .tag ? String(decoding: key, as: UTF8.self) : nil }
 
-    /// Where the entry's file lives under the data directory `root`.
-    public func path(root: String) -> String {
-        switch kind {
-        case .blob, .manifest:
-            let digest = self.digest!
-            let directory = kind == .blob ? "blobs" : "manifests"
-            return "\(root)/\(directory)/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
-        case .tag:
-            return "\(root)/tags/\(tagPath!)"
-        }
-    }
-
     public var description: String {
         switch kind {
         case .blob: "blob \(digest!)"
         case .manifest: "manifest \(digest!)"
         case .tag: "tag \(tagPath!)"
         }
-    }
-
-    /// The path of a tag record under `tags/`; `@` cannot occur in a repository name, so
-    /// tags never collide with nested repositories.
-    static func tagPath(_ tag: String, repository: RepositoryName, upstream: String) -> String {
-        "\(upstream)/\(repository.value)/@tags/\(tag)"
     }
 
     /// The algorithm's byte in an index key.

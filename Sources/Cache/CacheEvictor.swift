@@ -124,16 +124,16 @@ public struct CacheEvictor: Sendable {
     /// Deletes an entry's file (already gone from the index; a reader holding it open
     /// keeps reading) and any in-memory copy.
     private func delete(_ entry: CacheEntry) {
-        unlink(entry.path(root: inventory.root))
+        unlink(inventory.layout.path(of: entry))
         if entry.kind != .blob { manifests?.evicted(entry) }
     }
 
-    /// Writes access times and evicts when needed, every `interval` on `clock`, until cancelled.
-    public func run<C: Clock<Duration>>(every interval: Duration, clock: C = ContinuousClock()) async {
+    /// Writes access times and evicts when needed, every `interval`, until cancelled.
+    public func run(every interval: Duration) async {
         while !Task.isCancelled {
             await evict()
             do {
-                try await clock.sleep(for: interval)
+                try await Task.sleep(for: interval)
             } catch {
                 break
             }

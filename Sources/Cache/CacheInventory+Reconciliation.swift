@@ -27,18 +27,18 @@ extension CacheInventory {
     /// Brings the index in line with the directories: indexes files it does not know
     /// (with their modification time as last access) and drops entries whose file is
     /// gone. Works one shard directory (1/256 of the blobs) at a time and waits `pause`
-    /// on `clock` between shards, so it never competes hard with serving; then the index
+    /// between shards, so it never competes hard with serving; then the index
     /// is ready (eviction may start). An old `access-times` file (before the index) is
     /// read once into a new index and removed.
     @discardableResult
-    public func reconcile<C: Clock<Duration>>(pause: Duration = .zero, clock: C = ContinuousClock()) async throws -> Reconciliation {
-        let started = clock.now
+    public func reconcile(pause: Duration = .zero) async throws -> Reconciliation {
+        let started = ContinuousClock.now
         var result = Reconciliation()
         for kind in [CacheEntry.Kind.blob, .manifest] {
             for algorithm in Digest.Algorithm.allCases {
                 for shard in UInt8.min...UInt8.max {
                     try await reconcile(kind, algorithm: algorithm, shard: shard, into: &result)
-                    if pause > .zero { try await clock.sleep(for: pause) } else { await Task.yield() }
+                    if pause > .zero { try await Task.sleep(for: pause) } else { await Task.yield() }
                 }
             }
         }
@@ -47,14 +47,14 @@ extension CacheInventory {
         markReconciled()
         logger.notice("cache index reconciled", metadata: [
             "files": "\(result.files)", "added": "\(result.added)", "removed": "\(result.removed)",
-            "ms": "\(started.duration(to: clock.now).milliseconds)",
+            "ms": "\(started.duration(to: .now).milliseconds)",
         ])
         return result
     }
 
     private func reconcile(_ kind: CacheEntry.Kind, algorithm: Digest.Algorithm, shard: UInt8, into result: inout Reconciliation) async throws {
         let prefix = String(format: "%02x", shard)
-        let directory = "\(root)/\(kind == .blob ? "blobs" : "manifests")/\(algorithm.rawValue)/\(prefix)"
+        let directory = layout.shard(kind, algorithm: algorithm, prefix: prefix)
         let indexed = try await index.rows(of: kind, keyPrefix: [CacheEntry.algorithmByte(algorithm), shard])
         var found: [CacheEntry: FileStatus] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
@@ -67,7 +67,7 @@ extension CacheInventory {
     }
 
     private func reconcileTags(into result: inout Reconciliation) async throws {
-        let base = "\(root)/tags"
+        let base = layout.tags
         var found: [CacheEntry: FileStatus] = [:]
         let walker = FileManager.default.enumerator(atPath: base)
         while let path = walker?.nextObject() as? String {
@@ -83,7 +83,7 @@ extension CacheInventory {
             indexed[entry] == status.size ? nil : CacheIndex.IndexedFile(entry: entry, size: status.size, lastAccess: status.modified * 1000)
         }
         // Looked at again now: a file committed since the listing is not "gone".
-        let gone = indexed.keys.filter { found[$0] == nil && FileStatus(path: $0.path(root: root)) == nil }
+        let gone = indexed.keys.filter { found[$0] == nil && FileStatus(path: layout.path(of: $0)) == nil }
         for start in stride(from: 0, to: missing.count, by: Self.batchSize) {
             try await index.upsertAsync(Array(missing[start..<min(start + Self.batchSize, missing.count)]))
         }
@@ -95,7 +95,7 @@ extension CacheInventory {
     /// Reads `access-times` (`sha256:… SECONDS` per line, written by Ferry before the
     /// index existed) line by line into the index, then removes it.
     private func importAccessTimes() async throws {
-        let path = "\(root)/access-times"
+        let path = layout.legacyAccessTimes
         guard let file = fopen(path, "r") else { return }
         defer { fclose(file) }
         var line: UnsafeMutablePointer<CChar>?

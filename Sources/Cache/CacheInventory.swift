@@ -23,7 +23,8 @@ import Synchronization
 /// eviction, and after a crash `reconcile()` walks the directories in the background.
 public final class CacheInventory: Sendable {
     /// The data directory.
-    public let root: String
+    /// Where the cache's files live.
+    public let layout: CacheLayout
     let index: CacheIndex
     let now: @Sendable () -> Date
     let logger: Logger
@@ -46,27 +47,32 @@ public final class CacheInventory: Sendable {
         var longestHolds = LockHolds()
     }
 
-    /// Opens the index in `root` (`cache-index.sqlite`), creating it when missing. A new
+    /// Opens the index (`layout.index`), creating it when missing. A new
     /// or rebuilt index is not ready (eviction waits) until `reconcile()` has filled it.
-    public static func open(root: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) throws -> CacheInventory {
-        let index = try CacheIndex.open(path: "\(root)/cache-index.sqlite")
-        return CacheInventory(root: root, index: index, logger: logger, now: now)
+    public static func open(_ layout: CacheLayout, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) throws -> CacheInventory {
+        let index = try CacheIndex.open(path: layout.index)
+        return CacheInventory(layout: layout, index: index, logger: logger, now: now)
     }
 
-    init(root: String, index: CacheIndex, logger: Logger, now: @escaping @Sendable () -> Date) {
-        self.root = root
+    /// Opens the index of the data directory `root`.
+    public static func open(root: String, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) throws -> CacheInventory {
+        try open(CacheLayout(root: root), logger: logger, now: now)
+    }
+
+    init(layout: CacheLayout, index: CacheIndex, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.layout = layout
         self.index = index
         self.logger = logger
         self.now = now
         // A new index over an empty cache (a first start) has nothing to catch up on.
-        let nothingToIndex = index.condition == .empty && !Self.holdsFiles(root)
+        let nothingToIndex = index.condition == .empty && !Self.holdsFiles(layout)
         state = Mutex(State(ready: index.condition != .empty || nothingToIndex, reconciled: nothingToIndex))
     }
 
     /// Whether any blob, manifest or tag directory has an entry (a cheap look, not a walk).
-    private static func holdsFiles(_ root: String) -> Bool {
-        ["blobs", "manifests", "tags"].contains { directory in
-            !((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(directory)")) ?? []).isEmpty
+    private static func holdsFiles(_ layout: CacheLayout) -> Bool {
+        [layout.blobs, layout.manifests, layout.tags].contains { directory in
+            !((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).isEmpty
         }
     }
 
@@ -267,7 +273,7 @@ public final class CacheInventory: Sendable {
     /// Indexes files the index did not know (lost in a crash, or not yet reconciled).
     private func adopt(_ entries: [CacheEntry], accessed: [CacheEntry: Int64]) async throws {
         let found = entries.compactMap { entry -> CacheIndex.IndexedFile? in
-            guard let size = FileStatus(path: entry.path(root: root))?.size else { return nil }
+            guard let size = FileStatus(path: layout.path(of: entry))?.size else { return nil }
             return CacheIndex.IndexedFile(entry: entry, size: size, lastAccess: accessed[entry] ?? milliseconds(now()))
         }
         if !found.isEmpty { try await index.upsertAsync(found) }

@@ -58,29 +58,4 @@ public struct CacheMaintenance: Sendable {
         let result = await evictor.evict(to: target, dryRun: dryRun)
         return Collection(blobs: result.blobs, manifests: result.manifests, tags: result.tags, bytes: result.bytes, before: before, target: target, dryRun: dryRun)
     }
-
-    /// What a purge removed.
-    public struct Purge: Codable, Sendable, Equatable {
-        /// Tags removed (0 for a digest).
-        public var tags: Int
-        /// Manifests and blobs removed.
-        public var digests: Int
-    }
-
-    /// Removes a blob or manifest (`sha256:…`), or a repository's cached tags with the
-    /// manifests and blobs they reference (as the upstream names it, e.g.
-    /// `library/nginx`). Throws `CacheError(.blobUnknown/.nameUnknown)` when nothing matched.
-    public func purge(_ target: String) throws -> Purge {
-        if target.contains(":") {
-            let digest = try Digest(parsing: target)
-            guard CachePurge.remove(digest, blobs: blobs, manifests: manifests, inventory: inventory) else {
-                throw CacheError(.blobUnknown, "\(digest) is not in the cache")
-            }
-            return Purge(tags: 0, digests: 1)
-        }
-        let repository = try RepositoryName(parsing: target)
-        let result = try CachePurge.remove(repository: repository, root: blobs.root, blobs: blobs, manifests: manifests, inventory: inventory)
-        guard result.tags > 0 else { throw CacheError(.nameUnknown, "no cached tags for \(repository)") }
-        return Purge(tags: result.tags, digests: result.digests)
-    }
 }

@@ -7,32 +7,38 @@ import Foundation
 import NIOPosix
 import OCI
 
-/// Content-addressed blob storage on local disk: `blobs/<algorithm>/<xx>/<hex>` under
-/// the data directory, written through `tmp/` and published with an atomic `rename(2)`
-/// only after the digest was verified.
-///
-/// A valid `Digest` is pure lowercase hex, so every path built here stays inside the
-/// data directory.
+/// Content-addressed blob storage on local disk (see `CacheLayout`), written through
+/// `tmp/` and published with an atomic `rename(2)` only after the digest was verified.
+/// The cache's first level: downloads fill its temporary files while clients read
+/// along, and hits are sent from its files with `sendfile(2)`.
 public struct FileSystemBlobStore: Sendable {
-    /// The data directory.
-    public let root: String
+    /// Where the files live.
+    public let layout: CacheLayout
     public let pools: BlobIOPools
     /// Keeps downloads from filling the disk.
     public let space: DiskSpaceGuard
 
-    /// Uses `root` (created if missing) and runs file I/O on `pools`; downloads stop
-    /// writing when less than `reserve` bytes would stay free.
-    public init(root: String, reserve: Int64 = 0, pools: BlobIOPools = .shared) throws {
-        self.root = root
+    /// Uses `layout` (its folders created if missing) and runs file I/O on `pools`;
+    /// downloads stop writing when less than `reserve` bytes would stay free.
+    public init(layout: CacheLayout, reserve: Int64 = 0, pools: BlobIOPools = .shared) throws {
+        self.layout = layout
         self.pools = pools
-        self.space = DiskSpaceGuard(path: root, reserve: reserve)
-        try Self.makeDirectory(Self.temporaryDirectory(root))
-        try Self.makeDirectory("\(root)/blobs")
+        self.space = DiskSpaceGuard(path: layout.root, reserve: reserve)
+        try Self.makeDirectory(layout.temporary)
+        try Self.makeDirectory(layout.blobs)
     }
+
+    /// A store in the data directory `root`.
+    public init(root: String, reserve: Int64 = 0, pools: BlobIOPools = .shared) throws {
+        try self.init(layout: CacheLayout(root: root), reserve: reserve, pools: pools)
+    }
+
+    /// The data directory.
+    public var root: String { layout.root }
 
     /// Where a committed blob lives.
     public func path(for digest: Digest) -> String {
-        "\(root)/blobs/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
+        layout.blob(digest)
     }
 
     /// Opens a committed blob, or returns nil when it is not cached.
@@ -47,7 +53,7 @@ public struct FileSystemBlobStore: Sendable {
 
     /// Creates a uniquely named temporary file for filling `digest`.
     func makeTemporaryFile(for digest: Digest) throws -> (file: BlobFile, path: String) {
-        let path = "\(Self.temporaryDirectory(root))/\(digest.hex).\(UInt64.random(in: 0...UInt64.max)).partial"
+        let path = layout.temporaryDownload(for: digest)
         return (try BlobFile.create(path: path, pools: pools), path)
     }
 
@@ -69,10 +75,8 @@ public struct FileSystemBlobStore: Sendable {
     /// before serving. Returns how many were removed.
     @discardableResult
     public func removeTemporaryFiles() throws -> Int {
-        try Self.removeFiles(in: Self.temporaryDirectory(root))
+        try Self.removeFiles(in: layout.temporary)
     }
-
-    static func temporaryDirectory(_ root: String) -> String { "\(root)/tmp" }
 
     static func removeFiles(in directory: String) throws -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -48,7 +48,8 @@ public struct TagRecord: Sendable, Codable, Equatable {
 /// from disk is checked against its digest (a torn file is dropped, never served).
 public final class FileSystemManifestStore: Sendable {
     /// The data directory.
-    public let root: String
+    /// Where the files live.
+    public let layout: CacheLayout
     /// Told about every manifest and tag stored or read; nil keeps them out of the budget.
     public let inventory: CacheInventory?
     private let memory = Mutex(MemoryCache())
@@ -61,13 +62,18 @@ public final class FileSystemManifestStore: Sendable {
         var bytes = 0
     }
 
-    /// Uses `root`, creating the directories it needs.
-    public init(root: String, inventory: CacheInventory? = nil) throws {
-        self.root = root
+    /// Uses `layout`, creating the directories it needs.
+    public init(layout: CacheLayout, inventory: CacheInventory? = nil) throws {
+        self.layout = layout
         self.inventory = inventory
-        try FileSystemBlobStore.makeDirectory("\(root)/manifests")
-        try FileSystemBlobStore.makeDirectory("\(root)/tags")
-        try FileSystemBlobStore.makeDirectory(FileSystemBlobStore.temporaryDirectory(root))
+        try FileSystemBlobStore.makeDirectory(layout.manifests)
+        try FileSystemBlobStore.makeDirectory(layout.tags)
+        try FileSystemBlobStore.makeDirectory(layout.temporary)
+    }
+
+    /// A store in the data directory `root`.
+    public convenience init(root: String, inventory: CacheInventory? = nil) throws {
+        try self.init(layout: CacheLayout(root: root), inventory: inventory)
     }
 
     /// The manifest with `digest`, or nil when not cached (or its file does not hash
@@ -157,13 +163,13 @@ public final class FileSystemManifestStore: Sendable {
 
     /// Where a manifest lives on disk.
     public func manifestPath(_ digest: Digest) -> String {
-        "\(root)/manifests/\(digest.algorithm.rawValue)/\(digest.hex.prefix(2))/\(digest.hex)"
+        layout.manifest(digest)
     }
 
     /// `upstream` is a configured identifier and `tag` a validated tag, so the path stays
     /// inside the data directory.
     func tagPath(_ tag: String, repository: RepositoryName, upstream: String) -> String {
-        "\(root)/tags/\(CacheEntry.tagPath(tag, repository: repository, upstream: upstream))"
+        layout.tag(tag, repository: repository, upstream: upstream)
     }
 
     private func tagKey(_ tag: String, repository: RepositoryName, upstream: String) -> String {
@@ -199,7 +205,7 @@ public final class FileSystemManifestStore: Sendable {
     /// leaves the old file or the new one, never a torn one.
     private func writeAtomically(_ data: Data, to path: String) throws {
         try FileSystemBlobStore.makeDirectory(String(path[..<path.lastIndex(of: "/")!]))
-        let temporary = "\(FileSystemBlobStore.temporaryDirectory(root))/write.\(UInt64.random(in: 0...UInt64.max))"
+        let temporary = layout.temporaryWrite()
         try Self.writeDurably(data, to: temporary)
         guard rename(temporary, path) == 0 else {
             let code = errno

@@ -17,14 +17,14 @@ final class AccessLogEntry: Sendable {
     }
 
     let request: Request
-    let record: RequestRecord
+    let record: AccessLogRecord
     let logger: Logger
     let metrics: FerryMetrics?
     /// Bytes handed to the connection so far.
     let sent = ByteCounter()
     private let isWritten = Atomic<Bool>(false)
 
-    init(request: Request, record: RequestRecord, logger: Logger, metrics: FerryMetrics?) {
+    init(request: Request, record: AccessLogRecord, logger: Logger, metrics: FerryMetrics?) {
         self.request = request
         self.record = record
         self.logger = logger
@@ -36,9 +36,9 @@ final class AccessLogEntry: Sendable {
         guard !isWritten.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let bytes = sent.value
         if let metrics {
-            metrics.request(route: AccessLogMiddleware.routeName(request.path), status: request.status, upstream: record.upstream ?? "-")
-            if bytes > 0 { metrics.served(bytes: Int(bytes), source: record.source ?? "other", zeroCopy: record.zeroCopy) }
-            if record.source == "coalesced" { metrics.coalescedWaiter() }
+            metrics.request(route: record.route ?? AccessLogMiddleware.routeName(request.path), status: request.status, upstream: record.upstream ?? "-")
+            if bytes > 0 { metrics.served(bytes: Int(bytes), source: record.source?.rawValue ?? "other", zeroCopy: record.zeroCopy) }
+            if record.source == .coalesced { metrics.coalescedWaiter() }
         }
         logger.info("access", metadata: [
             "method": "\(request.method)",
@@ -50,7 +50,7 @@ final class AccessLogEntry: Sendable {
             "status": "\(request.status)",
             "bytes": "\(bytes)",
             "ms": "\((ContinuousClock.now - request.started).milliseconds)",
-            "cache": "\(record.source ?? "-")\(record.zeroCopy ? "+sendfile" : "")",
+            "cache": "\(record.source?.rawValue ?? "-")\(record.zeroCopy ? "+sendfile" : "")",
             "outcome": "\(outcome)",
         ])
     }

@@ -22,7 +22,7 @@ public struct AccessLogMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         let entry = AccessLogEntry(
             request: .init(method: request.method.rawValue, path: request.uri.path, client: context.clientAddress ?? "-", status: Int(response.status.code), started: started),
-            record: context.record, logger: context.logger, metrics: metrics
+            record: context.log, logger: context.logger, metrics: metrics
         )
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
@@ -39,15 +39,9 @@ public struct AccessLogMiddleware: RouterMiddleware {
 }
 
 extension AccessLogMiddleware {
-    /// A low-cardinality name for the route of `path`, for metrics.
+    /// A low-cardinality name for the route of `path`, for metrics, when no `/v2`
+    /// endpoint named it.
     static func routeName(_ path: String) -> String {
-        if path == "/v2" || path == "/v2/" { return "base" }
-        if path.hasPrefix("/v2/") {
-            if path.hasSuffix("/tags/list") { return "tags" }
-            if path.contains("/manifests/") { return "manifest" }
-            if path.contains("/blobs/") { return "blob" }
-            return "other"
-        }
         switch path {
         case "/token": return "token"
         case "/account/usage": return "account"

@@ -10,12 +10,12 @@ import OCI
 /// takes a request from the subscriber's request-rate bucket (429 with `Retry-After`
 /// when it is empty), as a `/v2` request does.
 public struct AccountController: Sendable {
-    let auth: GatewayAuth
+    let access: SubscriberAccess
     let billing: GatewayBilling
 
     /// Creates the controller.
-    public init(auth: GatewayAuth, billing: GatewayBilling) {
-        self.auth = auth
+    public init(access: SubscriberAccess, billing: GatewayBilling) {
+        self.access = access
         self.billing = billing
     }
 
@@ -25,56 +25,95 @@ public struct AccountController: Sendable {
     }
 
     @Sendable func usage(_ request: Request, context: FerryRequestContext) async throws -> Response {
-        guard let (username, secret) = TokenController.basicCredentials(request.headers[.authorization]) else {
+        guard let basic = BasicCredentials(header: request.headers[.authorization]) else {
             throw OCIError(.unauthorized, "authentication required")
         }
-        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork) {
-        case .authenticated: break
-        case .rejected: throw OCIError(.unauthorized, "invalid username or password")
-        case .suspended(let message): throw OCIError(.denied, message)
-        case .throttled(let retryAfter): throw TooManyRequests(retryAfter: retryAfter, message: "too many failed logins: try again in \(retryAfter) seconds")
-        }
-        context.record.user = username
-        guard let standing = try await billing.limits.standing(username: username) else {
-            throw OCIError(.denied, "\(username) has no subscription")
-        }
+        let (user, _) = try await access.authenticator.authenticate(username: basic.username, secret: basic.secret, clientAddress: context.clientNetwork).authenticated()
+        context.log.user = user.username
         let limits = billing.limits
+        guard let standing = try await limits.standing(userID: user.id) else {
+            throw OCIError(.denied, "\(user.username) has no subscription")
+        }
         try limits.admitRequest(standing)
-        let calendar = limits.calendar
-        let today = calendar.day(of: auth.now())
-        let used = try await limits.quotaUsed(standing)
-        let quotaStart = standing.subscription.quotaWindowStart(on: today, calendar: calendar)
-        // In grace days the last window goes on until a renewal starts a new one.
-        let resetsOn: Any = today < standing.subscription.periodEnd ? standing.subscription.quotaResetDay(on: today, calendar: calendar).description : NSNull()
-        let document: [String: Any] = [
-            "user": username,
-            "plan": [
-                "name": standing.plan.name,
-                "price": UsageReport.money(standing.plan.priceMinor, standing.plan.currency),
-            ],
-            "subscription": [
-                "status": standing.subscription.status(on: today, graceDays: limits.graceDays, calendar: calendar).rawValue,
-                "periodStart": standing.subscription.periodStart.description,
-                "periodEnd": standing.subscription.periodEnd.description,
-            ],
-            "quota": [
-                "bytes": standing.plan.monthlyQuotaBytes,
-                "usedBytes": used,
-                "usedPercent": standing.plan.monthlyQuotaBytes == 0 ? 100 : Double(used * 10000 / max(standing.plan.monthlyQuotaBytes, 1)) / 100,
-                "windowStart": quotaStart.description,
-                "resetsOn": resetsOn,
-            ],
-            "rateLimit": [
-                "requestsPerMinute": standing.plan.requestsPerMinute,
-                "manifestPulls": [
-                    "limit": standing.plan.manifestPullsPerWindow,
-                    "windowSeconds": standing.plan.manifestWindowSeconds,
-                    "remaining": limits.manifestPullsRemaining(standing),
-                ],
-                "maxConcurrentDownloads": standing.plan.maxConcurrentDownloads,
-            ],
-        ]
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        let document = UsageDocument(standing, limits: limits, used: try await limits.quotaUsed(standing), today: limits.calendar.day(of: access.now()))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONResponse.prettyEncoder.encode(document)))
+        )
+    }
+}
+
+/// The `/account/usage` document.
+struct UsageDocument: Encodable {
+    struct PlanPart: Encodable {
+        let name: String
+        let price: String
+    }
+
+    struct SubscriptionPart: Encodable {
+        let status: String
+        let periodStart: String
+        let periodEnd: String
+    }
+
+    struct QuotaPart: Encodable {
+        let bytes: Int64
+        let usedBytes: Int64
+        let usedPercent: Double
+        let windowStart: String
+        /// Nil in grace days: the last window goes on until a renewal starts a new one.
+        let resetsOn: String?
+
+        enum CodingKeys: String, CodingKey {
+            case bytes, usedBytes, usedPercent, windowStart, resetsOn
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(bytes, forKey: .bytes)
+            try container.encode(usedBytes, forKey: .usedBytes)
+            try container.encode(usedPercent, forKey: .usedPercent)
+            try container.encode(windowStart, forKey: .windowStart)
+            try container.encode(resetsOn, forKey: .resetsOn)  // null, not absent
+        }
+    }
+
+    struct RateLimitPart: Encodable {
+        struct ManifestPulls: Encodable {
+            let limit: Int
+            let windowSeconds: Int
+            let remaining: Int
+        }
+
+        let requestsPerMinute: Int
+        let manifestPulls: ManifestPulls
+        let maxConcurrentDownloads: Int
+    }
+
+    let user: String
+    let plan: PlanPart
+    let subscription: SubscriptionPart
+    let quota: QuotaPart
+    let rateLimit: RateLimitPart
+
+    init(_ standing: Standing, limits: SubscriberLimits, used: Int64, today: CalendarDay) {
+        let (plan, subscription, calendar) = (standing.plan, standing.subscription, limits.calendar)
+        user = standing.username
+        self.plan = PlanPart(name: plan.name, price: UsageReport.money(plan.priceMinor, plan.currency))
+        self.subscription = SubscriptionPart(
+            status: subscription.status(on: today, graceDays: limits.graceDays, calendar: calendar).rawValue,
+            periodStart: subscription.periodStart.description, periodEnd: subscription.periodEnd.description
+        )
+        quota = QuotaPart(
+            bytes: plan.monthlyQuotaBytes, usedBytes: used,
+            usedPercent: plan.monthlyQuotaBytes == 0 ? 100 : Double(used * 10000 / max(plan.monthlyQuotaBytes, 1)) / 100,
+            windowStart: subscription.quotaWindowStart(on: today, calendar: calendar).description,
+            resetsOn: today < subscription.periodEnd ? subscription.quotaResetDay(on: today, calendar: calendar).description : nil
+        )
+        rateLimit = RateLimitPart(
+            requestsPerMinute: plan.requestsPerMinute,
+            manifestPulls: .init(limit: plan.manifestPullsPerWindow, windowSeconds: plan.manifestWindowSeconds, remaining: limits.manifestPullsRemaining(standing)),
+            maxConcurrentDownloads: plan.maxConcurrentDownloads
+        )
     }
 }

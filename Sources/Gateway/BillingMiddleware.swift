@@ -4,8 +4,8 @@ import Hummingbird
 import NIOCore
 import OCI
 
-/// Applies a subscriber's plan to every `/v2` request (after `RegistryAuthMiddleware`
-/// has named the user): an expired subscription is refused, the request rate and the
+/// Applies a subscriber's plan to every request of the `/v2` group (after
+/// `RegistryAuthMiddleware` has named the subscriber): an expired subscription is refused, the request rate and the
 /// manifest-pull window are enforced, new blob downloads are refused over quota or over
 /// the concurrency cap, and every byte actually written is metered as it goes out.
 ///
@@ -26,13 +26,10 @@ public struct BillingMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path == "/v2" || path.hasPrefix("/v2/"), let username = context.record.user else {
-            return try await next(request, context)
-        }
+        guard let subscriber = context.subscriber else { return try await next(request, context) }
         let limits = billing.limits
-        let standing = try await limits.admit(username: username)
-        let route = (try? RegistryRoute.parse(path: path)) ?? nil
+        let standing = try await limits.admit(userID: subscriber.userID, username: subscriber.username)
+        let route = context.route
         var isManifest = false
         if case .manifest = route { isManifest = true }
         let admission: Admission
@@ -46,7 +43,7 @@ public struct BillingMiddleware: RouterMiddleware {
         let pullLimitHeaders = isManifest ? Self.rateLimitHeaders(standing, remaining: admission.pullsRemaining ?? limits.manifestPullsRemaining(standing)) : [:]
         if let address = context.clientNetwork { billing.meter.recordAddress(userID: standing.userID, address: address) }
 
-        let record = context.record
+        let record = context.log
         let meter = billing.meter
         let userID = standing.userID
         var response: Response
@@ -61,7 +58,7 @@ public struct BillingMiddleware: RouterMiddleware {
         let upstream = record.upstream ?? "-"
         let repository = record.repository ?? "-"
         meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: kind == .manifest || response.status.code < 400 ? kind : .other)
-        let fromCache = record.source == "hit"
+        let fromCache = record.source == .hit
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             // When the client is gone before the head is written, this never runs: the

@@ -1,91 +1,57 @@
+import Cache
 import Hummingbird
 import Logging
 import NIOCore
-import Synchronization
+import OCI
 
-/// What a handler learned about a request, read by the access log after the response
-/// is written. A reference type because Hummingbird passes contexts by value.
-public final class RequestRecord: Sendable {
-    private struct Fields {
-        var clientAddress: String?
-        var publicBase: String?
-        var user: String?
-        var upstream: String?
-        var repository: String?
-        var source: String?
-        var zeroCopy = false
-    }
-
-    private let fields = Mutex(Fields())
-
-    /// Creates an empty record.
-    public init() {}
-
-    /// The client's address as a trusted proxy reported it.
-    public var clientAddress: String? {
-        get { fields.withLock { $0.clientAddress } }
-        set { fields.withLock { $0.clientAddress = newValue } }
-    }
-
-    /// `scheme://host` the client used, as a trusted proxy reported it.
-    public var publicBase: String? {
-        get { fields.withLock { $0.publicBase } }
-        set { fields.withLock { $0.publicBase = newValue } }
-    }
-
-    /// The subscriber the request was authenticated as.
-    public var user: String? {
-        get { fields.withLock { $0.user } }
-        set { fields.withLock { $0.user = newValue } }
-    }
-
-    /// The upstream registry the request was routed to.
-    public var upstream: String? {
-        get { fields.withLock { $0.upstream } }
-        set { fields.withLock { $0.upstream = newValue } }
-    }
-
-    /// The repository name asked of the upstream.
-    public var repository: String? {
-        get { fields.withLock { $0.repository } }
-        set { fields.withLock { $0.repository = newValue } }
-    }
-
-    /// Whether the body was sent with `sendfile(2)`.
-    public var zeroCopy: Bool {
-        get { fields.withLock { $0.zeroCopy } }
-        set { fields.withLock { $0.zeroCopy = newValue } }
-    }
-
-    /// Where the bytes came from (`hit`, `miss`, `coalesced`, `stale`, `upstream`).
-    public var source: String? {
-        get { fields.withLock { $0.source } }
-        set { fields.withLock { $0.source = newValue } }
-    }
-}
-
-/// Ferry's request context: Hummingbird's core storage, the client address, and the
-/// record the access log reads.
+/// Ferry's request context. What flows down to handlers is typed values set by one
+/// middleware each and passed on in a modified copy: the client as a trusted proxy
+/// reported it (`ForwardedHeadersMiddleware`), the parsed registry route
+/// (`RegistryRouteMiddleware`) and the authenticated subscriber (`RegistryAuthMiddleware`).
+/// What flows back out, for the access log, goes into `log`.
 public struct FerryRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer address of the connection.
     public let remoteAddress: SocketAddress?
     /// The connection (for handing file regions to its pipeline).
     let channel: any Channel
-    /// Facts about the request for the access log.
-    public let record: RequestRecord
+    /// What the access log line says about the request, filled in by handlers.
+    public let log: AccessLogRecord
+    /// The client's address as a trusted proxy reported it.
+    public var forwardedClient: String?
+    /// `scheme://host` the client used, as a trusted proxy reported it.
+    public var forwardedBase: String?
+    /// The `/v2` endpoint addressed (set inside the `/v2` group).
+    public var route: RegistryRoute?
+    /// Who the request is authenticated as (set inside the `/v2` group in `subscribers` mode).
+    public var subscriber: Subscriber?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
         self.channel = source.channel
-        self.record = RequestRecord()
+        self.log = AccessLogRecord()
     }
 
     /// The client's IP address, for logs: the one a trusted proxy reported, else the peer's.
-    public var clientAddress: String? { record.clientAddress ?? remoteAddress?.ipAddress }
+    public var clientAddress: String? { forwardedClient ?? remoteAddress?.ipAddress }
 
     /// The key the client is throttled and counted under: its IPv4 address, or its
     /// IPv6 /64 (one client usually holds a whole /64).
     public var clientNetwork: String? { clientAddress.map { IPNetwork.clientKey(for: $0) ?? $0 } }
+}
+
+/// An authenticated subscriber, as a request carries it.
+public struct Subscriber: Sendable, Equatable {
+    /// The user's id: limits and metering are keyed by it (a re-created username is
+    /// another subscriber).
+    public let userID: Int64
+    /// The user's name, for logs and messages.
+    public let username: String
+
+    /// Creates the value.
+    public init(userID: Int64, username: String) {
+        self.userID = userID
+        self.username = username
+    }
 }

@@ -23,14 +23,15 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
         guard let peer = context.remoteAddress?.ipAddress, isTrusted(peer) else {
             return try await next(request, context)
         }
+        var context = context
         let forwarded = request.headers[values: .xForwardedFor].joined(separator: ",")
         if !forwarded.isEmpty {
-            context.record.clientAddress = Self.client(forwardedFor: forwarded, isTrusted: isTrusted)
+            context.forwardedClient = Self.client(forwardedFor: forwarded, isTrusted: isTrusted)
         }
         if let host = request.headers[.xForwardedHost]?.split(separator: ",").first.map({ $0.trimmingCharacters(in: .whitespaces) }), !host.isEmpty,
            host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) {
             let scheme = request.headers[.xForwardedProto]?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            context.record.publicBase = "\(scheme == "http" ? "http" : "https")://\(host)"
+            context.forwardedBase = "\(scheme == "http" ? "http" : "https")://\(host)"
         }
         return try await next(request, context)
     }

@@ -8,12 +8,6 @@ public enum AccessMode: String, Sendable, CaseIterable {
     case open
 }
 
-/// How the gateway admits requests, with what it needs for that.
-public enum GatewayAccess: Sendable {
-    case open
-    case subscribers(GatewayAuth)
-}
-
 /// Settings the gateway needs, resolved and validated by `ferry` before start-up.
 public struct GatewayConfiguration: Sendable {
     /// Address and port to listen on.

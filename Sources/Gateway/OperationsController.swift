@@ -17,7 +17,7 @@ public struct GatewayOperations: Sendable {
     }
 
     /// Registers the routes.
-    func addRoutes(to router: Router<FerryRequestContext>) {
+    public func addRoutes(to router: Router<FerryRequestContext>) {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
         }

@@ -20,15 +20,15 @@ public struct RegistryController: Sendable {
         self.blobs = blobs
     }
 
-    /// Registers the `/v2` routes.
-    public func addRoutes(to router: Router<FerryRequestContext>) {
-        for path in ["/v2", "/v2/**"] as [RouterPath] {
-            router.get(path, use: handle)
-            router.head(path, use: handle)
-            router.post(path, use: unsupported)
-            router.put(path, use: unsupported)
-            router.patch(path, use: unsupported)
-            router.delete(path, use: unsupported)
+    /// Registers the API's routes in the `/v2` group (`RegistryRouteMiddleware` first).
+    public func addRoutes(to group: RouterGroup<FerryRequestContext>) {
+        for path in ["", "**"] as [RouterPath] {
+            group.get(path, use: handle)
+            group.head(path, use: handle)
+            group.post(path, use: unsupported)
+            group.put(path, use: unsupported)
+            group.patch(path, use: unsupported)
+            group.delete(path, use: unsupported)
         }
     }
 
@@ -37,7 +37,9 @@ public struct RegistryController: Sendable {
     }
 
     @Sendable func handle(_ request: Request, context: FerryRequestContext) async throws -> Response {
-        guard let route = try RegistryRoute.parse(path: request.uri.path) else {
+        // The route middleware parsed the path; a path it could not parse is parsed
+        // again here for the error that says what is wrong with it.
+        guard let route = try context.route ?? RegistryRoute.parse(path: request.uri.path) else {
             throw OCIError(.nameUnknown, "unknown registry API path")
         }
         let namespace = request.uri.queryParameters["ns"].map(String.init)
@@ -68,8 +70,8 @@ public struct RegistryController: Sendable {
         // HTTP/1 servers move `Host` into `authority`; a `Host` field left in the headers wins.
         let host = request.headers[HTTPField.Name("Host")!] ?? request.head.authority
         let target = try directory.resolve(name: name, host: host, namespace: namespace)
-        context.record.upstream = target.upstream.configuration.registry
-        context.record.repository = target.repository.value
+        context.log.upstream = target.upstream.configuration.registry
+        context.log.repository = target.repository.value
         return target
     }
 
@@ -78,7 +80,7 @@ public struct RegistryController: Sendable {
     private func manifest(_ reference: Reference, target: ResolvedRepository, request: Request, context: FerryRequestContext) async throws -> Response {
         let accepted = MediaType.parseAccept(request.headers[values: .accept])
         let answer = try await manifests.manifest(reference, repository: target.repository, upstream: target.upstream, accepted: accepted, logger: context.logger)
-        context.record.source = answer.source.rawValue
+        context.log.source = answer.source
         let manifest = answer.manifest
         var headers = HTTPFields()
         headers[.contentType] = manifest.mediaType
@@ -102,7 +104,7 @@ public struct RegistryController: Sendable {
         headers[.cacheControl] = "max-age=31536000"
         if request.method == .head {
             let (size, source) = try await blobs.blobSize(digest, repository: target.repository, upstream: target.upstream)
-            context.record.source = source.rawValue
+            context.log.source = source
             guard let size else {
                 // Unknown even to the upstream: say nothing rather than "0 bytes".
                 return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: nil) { writer in try await writer.finish(nil) })
@@ -112,7 +114,7 @@ public struct RegistryController: Sendable {
         }
         let range = try request.headers[.range].flatMap { header throws(OCIError) in try ByteRange.parse(header) }
         let answer = try await blobs.blob(digest, repository: target.repository, upstream: target.upstream, range: range)
-        context.record.source = answer.source.rawValue
+        context.log.source = answer.source
         var status = HTTPResponse.Status.ok
         if let span = answer.range, let size = answer.size {
             status = .partialContent
@@ -122,7 +124,7 @@ public struct RegistryController: Sendable {
         let length = answer.contentLength.map { Int($0) }
         if let length { headers[.contentLength] = String(length) }
         if let file = answer.cachedFile, let length, let handoff = await context.channel.fileRegionHandoff() {
-            context.record.zeroCopy = true
+            context.log.zeroCopy = true
             let start = answer.range?.lowerBound ?? 0
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
                 defer { withExtendedLifetime(body) {} }  // the body holds the eviction lease

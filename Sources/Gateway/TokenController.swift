@@ -13,15 +13,21 @@ import OCI
 /// Grants the intersection of the requested scopes and what a subscriber may do.
 public struct TokenController: Sendable {
     let configuration: GatewayConfiguration
-    let auth: GatewayAuth
+    let access: SubscriberAccess
+    /// Refuses tokens to users without a subscription; nil when plans are not enforced.
+    let billing: GatewayBilling?
     let metrics: FerryMetrics?
     /// Whether a repository name routes to a mirrored upstream.
     let isMirrored: @Sendable (String) -> Bool
 
     /// Creates the controller.
-    public init(configuration: GatewayConfiguration, auth: GatewayAuth, metrics: FerryMetrics? = nil, isMirrored: @escaping @Sendable (String) -> Bool) {
+    public init(
+        configuration: GatewayConfiguration, access: SubscriberAccess, billing: GatewayBilling?, metrics: FerryMetrics? = nil,
+        isMirrored: @escaping @Sendable (String) -> Bool
+    ) {
         self.configuration = configuration
-        self.auth = auth
+        self.access = access
+        self.billing = billing
         self.metrics = metrics
         self.isMirrored = isMirrored
     }
@@ -52,13 +58,13 @@ public struct TokenController: Sendable {
     @Sendable func get(_ request: Request, context: FerryRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         try checkService(query["service"].map(String.init))
-        guard let (username, secret) = Self.basicCredentials(request.headers[.authorization]) else {
+        guard let basic = BasicCredentials(header: request.headers[.authorization]) else {
             throw OCIError(.unauthorized, "authentication required: use your Ferry username and password or access token")
         }
-        if let account = query["account"].map(String.init), !account.isEmpty, account != username {
+        if let account = query["account"].map(String.init), !account.isEmpty, account != basic.username {
             throw OCIError(.unauthorized, "account \(account) does not match the credentials")
         }
-        let (user, credential) = try await authenticate(username: username, secret: secret, context: context)
+        let (user, credential) = try await authenticate(username: basic.username, secret: basic.secret, context: context)
         let scopes = query.getAll("scope").flatMap { Self.scopes($0) }
         let offline = query["offline_token"].map { $0 == "true" } ?? false
         let clientID = query["client_id"].map(String.init) ?? "unknown"
@@ -81,12 +87,12 @@ public struct TokenController: Sendable {
             return try await tokenResponse(for: user, credential: credential, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
         case "refresh_token":
             guard let refreshToken = form["refresh_token"],
-                  let (user, redeemed) = try await auth.accounts.redeemRefreshToken(refreshToken, clientAddress: context.clientNetwork)
+                  let (user, redeemed) = try await access.accounts.redeemRefreshToken(refreshToken, clientAddress: context.clientNetwork)
             else {
                 throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
             }
-            context.record.user = user.username
-            if let billing = auth.billing { _ = try await billing.limits.admit(username: user.username) }
+            context.log.user = user.username
+            if let billing { _ = try await billing.limits.admit(userID: user.id, username: user.username) }
             // No replacement: docker keeps using the token it stored at login, which stays
             // valid (and listed, with its last use, by `ferry token refresh list`).
             return try await tokenResponse(for: user, credential: .refreshToken(id: redeemed.id), scopes: scopes, context: context)
@@ -104,35 +110,24 @@ public struct TokenController: Sendable {
         guard User.isAcceptableLogin(username) else {
             throw BadRequest(code: .unauthorized, message: "malformed username: at most 255 bytes, no control characters")
         }
-        switch try await auth.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork) {
-        case .authenticated(let user, let credential):
-            context.record.user = user.username
-            if let billing = auth.billing {
-                _ = try await billing.limits.admit(username: user.username)  // no token without a subscription
-            }
-            return (user, credential)
-        case .rejected:
-            throw OCIError(.unauthorized, "invalid username or password")
-        case .suspended(let message):
-            throw OCIError(.denied, message)
-        case .throttled(let retryAfter):
-            throw TooManyRequests(retryAfter: retryAfter, message: "too many failed logins: try again in \(retryAfter) seconds")
+        let (user, credential) = try await access.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork).authenticated()
+        context.log.user = user.username
+        if let billing {
+            _ = try await billing.limits.admit(userID: user.id, username: user.username)  // no token without a subscription
         }
+        return (user, credential)
     }
 
     private func tokenResponse(for user: User, credential: Credential, scopes: [Scope], refreshClientID: String? = nil, context: FerryRequestContext) async throws -> Response {
         let granted = ScopeGrant.grant(Array(scopes.prefix(Self.maximumScopes)), isMirrored: isMirrored)
-        let issued = try await auth.tokens.issue(subject: user.username, userID: user.id, credential: credential, access: granted, now: auth.now())
+        let issued = try await access.tokens.issue(subject: user.username, userID: user.id, credential: credential, access: granted, now: access.now())
         var refresh: String?
-        if let refreshClientID { refresh = try await auth.accounts.issueRefreshToken(for: user, clientID: refreshClientID) }
-        var document: [String: any Sendable] = [
-            "token": issued.token,
-            "access_token": issued.token,
-            "expires_in": issued.expiresIn,
-            "issued_at": ISO8601DateFormatter().string(from: issued.issuedAt),
-        ]
-        if let refresh { document["refresh_token"] = refresh }
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        if let refreshClientID { refresh = try await access.accounts.issueRefreshToken(for: user, clientID: refreshClientID) }
+        let document = TokenDocument(
+            token: issued.token, accessToken: issued.token, expiresIn: issued.expiresIn,
+            issuedAt: ISO8601DateFormatter().string(from: issued.issuedAt), refreshToken: refresh
+        )
+        let data = try JSONResponse.encoder.encode(document)
         context.logger.info("token issued", metadata: [
             "user": "\(user.username)", "scopes": "\(granted.count)", "credential": "\(credential)", "refresh": "\(refresh != nil)",
         ])
@@ -143,20 +138,27 @@ public struct TokenController: Sendable {
         )
     }
 
+    /// The token endpoint's answer, as the Docker token specification names its fields.
+    struct TokenDocument: Encodable {
+        let token: String
+        let accessToken: String
+        let expiresIn: Int
+        let issuedAt: String
+        let refreshToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case token
+            case accessToken = "access_token"
+            case expiresIn = "expires_in"
+            case issuedAt = "issued_at"
+            case refreshToken = "refresh_token"
+        }
+    }
+
     private func checkService(_ service: String?) throws(OCIError) {
         if let service, !service.isEmpty, service != configuration.tokenService {
             throw OCIError(.unauthorized, "unknown service \(OCIError.quote(service)): expected \(configuration.tokenService)")
         }
-    }
-
-    /// `Basic base64(user:secret)`, or nil.
-    static func basicCredentials(_ header: String?) -> (String, String)? {
-        guard let header, header.lowercased().hasPrefix("basic "),
-              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: decoded, encoding: .utf8),
-              let colon = text.firstIndex(of: ":")
-        else { return nil }
-        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
 
     /// Scopes in a `scope` value (several may be space-separated); malformed ones are skipped.

@@ -26,14 +26,14 @@ public enum RegistryRoute: Sendable, Equatable {
     /// `/v2`; throws for malformed ones. Any `%` is refused: no valid name, reference or
     /// digest needs one, and decoding would let `%2F` or `%2E%2E` smuggle in structure.
     public static func parse(path: String) throws(OCIError) -> RegistryRoute? {
-        guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
+        guard let api = apiPath(path) else { return nil }
         guard path.utf8.count <= maximumPathLength else {
             throw OCIError(.nameInvalid, "request path is longer than \(maximumPathLength) bytes")
         }
         guard !path.contains("%") else {
             throw OCIError(.nameInvalid, "percent-encoded characters are not allowed in repository paths")
         }
-        var rest = path.dropFirst(path == "/v2" ? 3 : 4)
+        var rest = api
         if rest.isEmpty { return .base }
         if rest == "_catalog" { return .catalog }
         // `/v2/<name>/blobs/uploads/` (trailing slash) starts an upload.
@@ -65,6 +65,30 @@ public enum RegistryRoute: Sendable, Equatable {
             _ = try Digest(parsing: rest[range.upperBound...])
         }
         throw OCIError(.nameUnknown, "unknown registry API path")
+    }
+
+    /// What follows `/v2/` in `path` (empty for `/v2` and `/v2/`), or nil when the path
+    /// is not under `/v2`.
+    static func apiPath(_ path: String) -> Substring? {
+        let utf8 = path.utf8
+        guard utf8.starts(with: "/v2".utf8) else { return nil }
+        let rest = utf8.dropFirst(3)
+        if rest.isEmpty { return "" }
+        guard rest.first == UInt8(ascii: "/") else { return nil }
+        return Substring(rest.dropFirst())
+    }
+
+    /// A low-cardinality name for metrics and logs: `base`, `manifest`, `blob`, `tags`,
+    /// `upload` or `catalog`.
+    public var kind: String {
+        switch self {
+        case .base: "base"
+        case .manifest: "manifest"
+        case .blob: "blob"
+        case .tags: "tags"
+        case .upload: "upload"
+        case .catalog: "catalog"
+        }
     }
 
     /// The raw repository name in the path, when the route has one.

@@ -31,8 +31,8 @@ extension Portal {
 
     /// The access page, optionally with a secret just created.
     func access(_ visitor: SignedIn, created: AccessContent.Created?, notice: String?) async throws -> Response {
-        let tokens = try await accounts.users.accessTokens(userID: visitor.user.id)
-        let keys = try await accounts.users.mirrorKeys(userID: visitor.user.id)
+        let tokens = try await accounts.accessTokens(of: visitor.user)
+        let keys = try await accounts.mirrorKeys(of: visitor.user)
         var frame = frame("Access tokens and mirror keys", .access, for: visitor)
         frame.notice = notice
         let content = AccessContent(tokens: tokens, keys: keys, mirrorKeysEnabled: settings.mirrorDomain != nil, created: created, now: now())

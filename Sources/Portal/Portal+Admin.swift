@@ -27,28 +27,23 @@ extension Portal {
 
     /// The operator view, with a notice after an action.
     func admin(_ visitor: SignedIn, notice: String?) async throws -> Response {
-        let users = try await accounts.users.allUsers()
+        let users = try await accounts.allUsers()
         var lines: [String: UserUsage] = [:]
         var paidUntil: [Int64: String] = [:]
         var month = ""
         var plans: [String] = []
         var report: UsageReport?
         if let billing {
-            let calendar = billing.service.calendar
-            month = String(calendar.day(of: now()).description.prefix(7))
-            let range = BillingCalendar.monthRange(month)!
-            let monthly = try await billing.service.store.report(
-                month: month, first: range.first, next: range.next,
-                monthStart: calendar.start(of: range.first), monthEnd: calendar.start(of: range.next), username: nil
-            )
+            month = String(billing.service.calendar.day(of: now()).description.prefix(7))
+            let monthly = try await billing.service.monthlyReport(month: month)
             report = monthly
             lines = Dictionary(monthly.users.filter { !$0.deleted }.map { ($0.username, $0) }) { first, _ in first }
             for user in users {
-                if let subscription = try await billing.service.store.subscription(userID: user.id) {
+                if let subscription = try await billing.service.subscription(userID: user.id) {
                     paidUntil[user.id] = "\(billing.service.status(subscription).rawValue) until \(subscription.periodEnd)"
                 }
             }
-            plans = try await billing.service.store.plans().map(\.name)
+            plans = try await billing.service.plans().map(\.name)
         }
         let rows = users.map { user in
             let line = lines[user.username]

@@ -26,15 +26,10 @@ extension Portal {
         let today = calendar.day(of: now())
         let month = String(today.description.prefix(7))
         let range = BillingCalendar.monthRange(month)!
-        let store = service.store
-        let report = try await store.report(
-            month: month, first: range.first, next: range.next,
-            monthStart: calendar.start(of: range.first), monthEnd: calendar.start(of: range.next), username: user.username
-        )
-        let days = try await store.dailyBytes(userID: user.id, first: range.first, next: range.next)
-        let repositories = try await store.topRepositories(userID: user.id, first: range.first, next: range.next, limit: 5)
+        let report = try await service.monthlyReport(month: month, username: user.username)
+        let (days, repositories) = try await service.dashboard(userID: user.id, month: month)
         var subscription: DashboardContent.SubscriptionFigures?
-        if let standing = try await billing.limits.standing(username: user.username) {
+        if let standing = try await billing.limits.standing(userID: user.id) {
             subscription = try await figures(standing, today: today, limits: billing.limits)
         }
         let line = report.users.first

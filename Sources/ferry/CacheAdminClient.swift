@@ -12,7 +12,7 @@ struct CacheAdminClient {
     /// Sends a request and decodes the JSON answer; a refusal becomes its one-line message.
     func call<T: Decodable>(_ method: HTTPMethod, _ path: String, as type: T.Type) async throws -> T {
         guard let host = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else {
-            throw ConfigurationError("cannot address the admin socket \(socketPath)")
+            throw CommandError("cannot address the admin socket \(socketPath)")
         }
         var request = HTTPClientRequest(url: "http+unix://\(host)\(path)")
         request.method = method
@@ -23,11 +23,11 @@ struct CacheAdminClient {
             body = try await response.body.collect(upTo: 4 << 20)
             status = Int(response.status.code)
         } catch {
-            throw ConfigurationError("a ferry serve holds this data-dir, but its admin socket \(socketPath) did not answer: \(error)")
+            throw CommandError("a ferry serve holds this data-dir, but its admin socket \(socketPath) did not answer: \(error)")
         }
         guard status == 200 else {
             let document = try? JSONDecoder().decode(OCIErrorResponse.self, from: Data(body.readableBytesView))
-            throw ConfigurationError(document?.errors.first?.message ?? "the server refused (status \(status))")
+            throw CommandError(document?.errors.first?.message ?? "the server refused (status \(status))")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -1,8 +1,8 @@
 import Accounts
-import Portal
 import ArgumentParser
+import FerryServer
 import Foundation
-import Logging
+import Portal
 
 /// `ferry client-config docker|containerd|podman|kubernetes --user NAME`.
 struct ClientConfigCommand: AsyncParsableCommand {
@@ -24,17 +24,16 @@ struct ClientConfigCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let configuration = try FerryConfiguration.load(from: try await options.values())
-        guard let database = configuration.database else { throw ConfigurationError("database.url: client-config needs the subscriber database") }
+        let configuration = try FerryConfiguration(reader: try await options.values())
+        _ = try configuration.database.required(by: "client-config")
         let endpoint = self.endpoint ?? {
             let url = configuration.gateway.publicURL
             return url.port.map { "\(url.host ?? "localhost"):\($0)" } ?? (url.host ?? "localhost")
         }()
-        let registries = configuration.upstreams.map { (name: $0.registry, server: $0.url.absoluteString) }
-        let defaultRegistry = configuration.upstreams.first { $0.id == configuration.defaultUpstream }?.registry ?? "docker.io"
+        let registries = configuration.upstreams.upstreams.map { (name: $0.registry, server: $0.url.absoluteString) }
+        let defaultRegistry = configuration.upstreams.defaultRegistry
         let (client, user, mirrorKey, token) = (client, user, mirrorKey, token)
-        let files: [ClientConfig.File] = try await withDatabase(database, logger: .init(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })) { postgres in
-            let accounts = AccountService(users: PostgresUserRepository(client: postgres, logger: .init(label: "ferry")), hasher: Argon2PasswordHasher())
+        let files: [ClientConfig.File] = try await options.withAccounts { accounts in
             _ = try await accounts.user(user)
             switch client {
             case .docker:

@@ -1,10 +1,13 @@
+import Accounts
 import ArgumentParser
-import Configuration
+import Billing
+import FerryServer
 import Foundation
-import SystemPackage
+import Logging
 
-/// Flags shared by commands that read the configuration. Each flag overrides the
-/// matching `FERRY_*` environment variable, which overrides the config file.
+/// The options every command takes. Each flag overrides the matching `FERRY_*`
+/// environment variable, which overrides the config file; every command reads the
+/// parts of the configuration it needs through the same initializers `ferry serve` uses.
 struct ConfigOptions: ParsableArguments {
     @Option(help: "JSON configuration file (or FERRY_CONFIG).")
     var config: String?
@@ -33,48 +36,56 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL, postgres://user:password@host:port/db (database.url, FERRY_DATABASE_URL).")
     var databaseURL: String?
 
-    /// Builds the provider hierarchy: flags, then `FERRY_*` environment, then the file.
-    func values() async throws -> ConfigValues {
+    /// The flags as dotted configuration keys.
+    var flags: [String: String] {
         let pairs: [(String, String?)] = [
             ("listen.host", host), ("listen.port", port.map(String.init)), ("public-url", publicURL),
             ("domain", domain), ("data-dir", dataDirectory), ("access-mode", accessMode), ("log.level", logLevel),
             ("database.url", databaseURL),
         ]
-        let environment = ProcessInfo.processInfo.environment
-        return try await Self.values(
-            flags: Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } }),
-            environment: environment,
-            configFile: config ?? environment["FERRY_CONFIG"]
-        )
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }
 
-    /// The provider hierarchy from explicit sources (tests use this directly).
-    static func values(flags: [String: String], environment: [String: String], configFile: String?) async throws -> ConfigValues {
-        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, value) in flags {
-            flagValues[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false)
+    /// The configuration file named by `--config` or `FERRY_CONFIG`.
+    var configFile: String? {
+        config ?? ProcessInfo.processInfo.environment["FERRY_CONFIG"]
+    }
+
+    /// The whole configuration as `ferry serve` reads it (unknown keys in the file are
+    /// an error), with the `FERRY_*` environment variables nobody reads.
+    func load() async throws -> (configuration: FerryConfiguration, unknownEnvironment: [String]) {
+        try await FerryConfiguration.load(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: configFile)
+    }
+
+    /// The values, for commands that read one part of the configuration.
+    func values() async throws -> ConfigValues {
+        try await ConfigSources.load(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: configFile).values
+    }
+
+    /// Runs `body` with the services over the configured PostgreSQL database.
+    func withDatabase<T: Sendable>(_ body: @Sendable (DatabaseServices) async throws -> T) async throws -> T {
+        let values = try await values()
+        let database = try DatabaseConfiguration(reader: values)
+        let billing = try BillingConfiguration(reader: values)
+        let settings = try database.required(by: "this command")
+        return try await FerryServer.withDatabase(settings) { client in
+            try await body(DatabaseServices(client: client, billing: billing, hasher: Argon2PasswordHasher(), logger: cliLogger, now: Date.init))
         }
-        let environmentProvider = EnvironmentVariablesProvider(
-            environmentVariables: environment,
-            secretsSpecifier: .dynamic { name, _ in ["PASSWORD", "SECRET", "TOKEN", "DATABASE_URL"].contains { name.contains($0) } }
-        )
-        var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: flagValues),
-            environmentProvider.prefixKeys(with: "ferry"),
-        ]
-        if let path = configFile {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ConfigurationError("config file \(path): no such file")
-            }
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw ConfigurationError("config file \(path): not valid JSON configuration (\(error))")
-            }
-        }
-        return ConfigValues(reader: ConfigReader(providers: providers))
+    }
+
+    /// Runs `body` with the account service over PostgreSQL.
+    func withAccounts<T: Sendable>(_ body: @Sendable (AccountService) async throws -> T) async throws -> T {
+        try await withDatabase { try await body($0.accounts) }
+    }
+
+    /// Runs `body` with the billing and account services over PostgreSQL.
+    func withBilling<T: Sendable>(_ body: @Sendable (BillingService, AccountService) async throws -> T) async throws -> T {
+        try await withDatabase { try await body($0.billing, $0.accounts) }
     }
 }
+
+/// Commands log nothing of their own; what they report, they print.
+let cliLogger = Logger(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// `ferry config-check`: validates the configuration and prints the effective values.
 struct ConfigCheckCommand: AsyncParsableCommand {
@@ -86,17 +97,20 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let configuration = try FerryConfiguration.load(from: try await options.values())
+        let (configuration, unknownEnvironment) = try await options.load()
         print("listen        \(configuration.gateway.host):\(configuration.gateway.port)")
         print("public-url    \(configuration.gateway.publicURL.absoluteString)")
         print("access-mode   \(configuration.accessMode.rawValue)")
-        print("database      \(configuration.database?.redacted ?? "-")")
-        print("token         service \(configuration.gateway.tokenService), realm \(configuration.gateway.realm), lifetime \(configuration.tokenLifetime)s")
-        print("data-dir      \(configuration.dataDirectory)")
-        print("revalidate    \(configuration.tagRevalidation)")
-        for upstream in configuration.upstreams {
-            let marker = upstream.id == configuration.defaultUpstream ? " (default)" : ""
+        print("database      \(configuration.database.settings?.redacted ?? "-")")
+        print("token         service \(configuration.gateway.tokenService), realm \(configuration.gateway.realm), lifetime \(configuration.token.lifetime)s")
+        print("data-dir      \(configuration.cache.dataDirectory)")
+        print("revalidate    \(configuration.cache.tagRevalidation)")
+        for upstream in configuration.upstreams.upstreams {
+            let marker = upstream.id == configuration.upstreams.defaultUpstream ? " (default)" : ""
             print("upstream      \(upstream.id)\(marker) \(upstream.registry) -> \(upstream.url.absoluteString) hosts=[\(upstream.hosts.joined(separator: ","))] credentials=\(upstream.credentials?.description ?? "anonymous")")
+        }
+        for name in unknownEnvironment {
+            print("warning       \(name) is not a Ferry setting (ignored)")
         }
     }
 }

@@ -1,5 +1,21 @@
+import FerryServer
 import Foundation
 import Logging
+
+/// The log handler for `log.format` and `log.level`: text lines, or one JSON object per
+/// line, on standard error.
+func makeLogHandler(label: String, _ configuration: LogConfiguration) -> any LogHandler {
+    switch configuration.format {
+    case .json:
+        var handler = JSONLogHandler(label: label)
+        handler.logLevel = configuration.level
+        return handler
+    case .text:
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = configuration.level
+        return handler
+    }
+}
 
 /// Writes one JSON object per log line to standard error (`log.format: json`), for log
 /// collectors: `ts`, `level`, `label`, `message` and every metadata key (request id,
@@ -15,14 +31,15 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var fields: [String: String] = [:]
-        let merged = metadata.merging(metadataProvider?.get() ?? [:]) { $1 }.merging(explicit ?? [:]) { $1 }
+        let merged = metadata.merging(metadataProvider?.get() ?? [:]) { $1 }.merging(event.metadata ?? [:]) { $1 }
         for (key, value) in merged { fields[key] = "\(value)" }
         fields["ts"] = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
-        fields["level"] = level.rawValue
+        fields["level"] = event.level.rawValue
         fields["label"] = label
-        fields["message"] = "\(message)"
+        fields["message"] = "\(event.message)"
+        if let error = event.error { fields["error"] = "\(error)" }
         guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(0x0a)
         FileHandle.standardError.write(data)

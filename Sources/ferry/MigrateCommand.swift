@@ -1,21 +1,18 @@
 import ArgumentParser
-import Logging
+import FerryServer
 
 /// `ferry migrate`: applies pending SQL migrations.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations.")
 
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var config: ConfigOptions
 
     func run() async throws {
-        let (settings, directory, _) = try await database.load()
-        let migrations = try SchemaMigrator.load(directory: directory)
-        let logger = Logger(label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
-        let applied = try await withDatabase(settings, logger: logger) { client in
-            try await SchemaMigrator(client: client, migrations: migrations, logger: logger).migrate()
-        }
+        let directory = try DatabaseConfiguration(reader: try await config.values()).migrationsDirectory
+        let count = try SchemaMigrator.load(directory: directory).count
+        let applied = try await config.withDatabase { database in try await database.migrate(directory: directory, logger: cliLogger) }
         if applied.isEmpty {
-            print("database is up to date (\(migrations.count) migrations)")
+            print("database is up to date (\(count) migrations)")
         } else {
             for name in applied { print("applied \(name)") }
         }

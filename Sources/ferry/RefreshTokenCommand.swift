@@ -15,12 +15,12 @@ struct RefreshTokenCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's refresh tokens, newest first, with their last use.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let tokens = try await database.withAccounts { accounts, _ in try await accounts.refreshTokens(user) }
+            let tokens = try await config.withAccounts { accounts in try await accounts.refreshTokens(user) }
             if json { return try printJSON(tokens) }
             print("ID      CLIENT        CREATED           LAST USED         FROM                      USES    EXPIRES           REVOKED")
             for token in tokens {
@@ -40,7 +40,7 @@ struct RefreshTokenCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke one refresh token by id, or every one of a user with --all USER.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Refresh token id (from token refresh list).") var id: Int64?
         @Option(help: "Revoke every refresh token of this user.") var all: String?
 
@@ -50,10 +50,10 @@ struct RefreshTokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let all {
-                try await database.withAccounts { accounts, _ in try await accounts.revokeRefreshTokens(all) }
+                try await config.withAccounts { accounts in try await accounts.revokeRefreshTokens(all) }
                 print("revoked every refresh token of \(all); their docker logins end within 5 seconds")
             } else if let id {
-                try await database.withAccounts { accounts, _ in try await accounts.revokeRefreshToken(id: id) }
+                try await config.withAccounts { accounts in try await accounts.revokeRefreshToken(id: id) }
                 print("revoked refresh token \(id); its docker login ends within 5 seconds")
             }
         }

@@ -1,5 +1,6 @@
 import Accounts
 import ArgumentParser
+import FerryServer
 import Foundation
 
 /// `ferry token …`: personal access tokens (usable as the password in `docker login`),
@@ -13,7 +14,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token for a user; it is shown once.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
         @Option(help: "What the token is for (e.g. ci, laptop).") var name: String
         @Option(help: "Lifetime such as 90d, 12h; none means no expiry.") var expires: String?
@@ -26,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
                 }
                 return TimeInterval(duration.components.seconds)
             }
-            let (token, secret) = try await database.withAccounts { accounts, _ in
+            let (token, secret) = try await config.withAccounts { accounts in
                 try await accounts.createAccessToken(user, name: name, lifetime: lifetime)
             }
             if json {
@@ -41,12 +42,12 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's tokens.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let tokens = try await database.withAccounts { accounts, _ in try await accounts.accessTokens(user) }
+            let tokens = try await config.withAccounts { accounts in try await accounts.accessTokens(user) }
             if json { return try printJSON(tokens) }
             print("ID      NAME                  CREATED           EXPIRES           LAST USED         REVOKED")
             for token in tokens {
@@ -64,11 +65,11 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token by id.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Token id (from token list).") var id: Int64
 
         func run() async throws {
-            try await database.withAccounts { accounts, _ in try await accounts.revokeAccessToken(id: id) }
+            try await config.withAccounts { accounts in try await accounts.revokeAccessToken(id: id) }
             print("revoked token \(id)")
         }
     }
@@ -84,13 +85,13 @@ struct MirrorKeyCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a mirror key for a user; it is shown once.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let domain = try await database.load().values.string("mirror-domain")
-            let (key, secret) = try await database.withAccounts { accounts, _ in try await accounts.createMirrorKey(user) }
+            let domain = try await config.values().string("mirror-domain")
+            let (key, secret) = try await config.withAccounts { accounts in try await accounts.createMirrorKey(user) }
             let host = domain.map { "\(secret).\($0)" }
             if json {
                 struct Created: Codable { let id: Int64; let key: String; let host: String? }
@@ -108,12 +109,12 @@ struct MirrorKeyCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's mirror keys.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await database.withAccounts { accounts, _ in try await accounts.mirrorKeys(user) }
+            let keys = try await config.withAccounts { accounts in try await accounts.mirrorKeys(user) }
             if json { return try printJSON(keys) }
             print("ID      CREATED           REVOKED")
             for key in keys {
@@ -124,11 +125,11 @@ struct MirrorKeyCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a mirror key by id.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Mirror key id (from mirror-key list).") var id: Int64
 
         func run() async throws {
-            try await database.withAccounts { accounts, _ in try await accounts.revokeMirrorKey(id: id) }
+            try await config.withAccounts { accounts in try await accounts.revokeMirrorKey(id: id) }
             print("revoked mirror key \(id)")
         }
     }
@@ -144,13 +145,11 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a signing key at once (e.g. it leaked); its tokens stop verifying within 30 seconds.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Key id (kid, from keys list).") var kid: String
 
         func run() async throws {
-            try await database.withAccounts { _, client in
-                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).revoke(keyID: kid)
-            }
+            try await config.withDatabase { database in try await database.signingKeys.revoke(keyID: kid) }
             print("removed signing key \(kid); running servers stop accepting its tokens within 30 seconds")
             print("a CNCF registry given ferry keys certificates keeps trusting it until its rootcertbundle is replaced")
         }
@@ -158,25 +157,21 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a new signing key; the previous one keeps verifying until its tokens expire, then servers retire it.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
 
         func run() async throws {
-            let key = try await database.withAccounts { _, client in
-                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).rotate(now: Date(), retention: 86400)
-            }
+            let key = try await config.withDatabase { database in try await database.signingKeys.rotate(now: Date(), retention: 86400) }
             print("new signing key \(key.keyID); running servers switch to it within 30 seconds")
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys (newest signs).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await database.withAccounts { _, client in
-                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).allKeys()
-            }
+            let keys = try await config.withDatabase { database in try await database.signingKeys.allKeys() }
             if json {
                 struct Entry: Codable { let kid: String; let createdAt: Date }
                 return try printJSON(keys.map { Entry(kid: $0.keyID, createdAt: $0.createdAt) })
@@ -187,11 +182,11 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Certificates: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the signing certificates (PEM), e.g. for a CNCF registry's auth.token.rootcertbundle.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
 
         func run() async throws {
-            let pems = try await database.withAccounts { _, client in
-                try await PostgresSigningKeyRepository(client: client, logger: .init(label: "ferry")).keysCreatingFirst(now: Date()).map { try $0.certificatePEM }
+            let pems = try await config.withDatabase { database in
+                try await database.signingKeys.keysCreatingFirst(now: Date()).map { try $0.certificatePEM }
             }
             print(pems.joined(separator: "\n"))
         }

@@ -33,7 +33,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a subscriber; prints a generated password unless one is given on stdin.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument(help: "Username: 2-32 lowercase letters, digits, - or _.") var name: String
         @Option(help: "Email address.") var email: String?
         @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordFromStandardInput = false
@@ -42,11 +42,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let password = passwordFromStandardInput ? try readPasswordFromStandardInput() : nil
             let admin = admin
-            let (user, generated) = try await database.withAccounts { accounts, client in
-                let (user, generated) = try await accounts.createUser(username: name, email: email, password: password)
+            let (user, generated) = try await config.withDatabase { database in
+                let (user, generated) = try await database.accounts.createUser(username: name, email: email, password: password)
                 guard admin else { return (user, generated) }
-                let promoted = try await accounts.setRole(user.username, .admin)
-                try await PostgresAuditLog(client: client, logger: .init(label: "ferry")).record(
+                let promoted = try await database.accounts.setRole(user.username, .admin)
+                try await database.audit.record(
                     actor: Role.actor, action: "role", target: user.username, detail: "created as admin", at: Date()
                 )
                 return (promoted, generated)
@@ -58,11 +58,11 @@ struct UserCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List subscribers.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let users = try await database.withAccounts { accounts, _ in try await accounts.users.allUsers() }
+            let users = try await config.withAccounts { accounts in try await accounts.allUsers() }
             if json { return try printJSON(users.map(Summary.init)) }
             print("ID".padding(toLength: 6, withPad: " ", startingAt: 0) + "USERNAME".padding(toLength: 34, withPad: " ", startingAt: 0) + "STATUS     ROLE        CREATED")
             for user in users {
@@ -75,12 +75,12 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one subscriber.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (user, tokens, keys) = try await database.withAccounts { accounts, _ in
+            let (user, tokens, keys) = try await config.withAccounts { accounts in
                 (try await accounts.user(name), try await accounts.accessTokens(name), try await accounts.mirrorKeys(name))
             }
             if json { return try printJSON(Summary(user)) }
@@ -98,13 +98,13 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a new password (generated unless given on stdin); ends the user's sessions.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
         @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordFromStandardInput = false
 
         func run() async throws {
             let password = passwordFromStandardInput ? try readPasswordFromStandardInput() : SecretToken.makePassword()
-            try await database.withAccounts { accounts, _ in try await accounts.setPassword(name, password: password) }
+            try await config.withAccounts { accounts in try await accounts.setPassword(name, password: password) }
             print("password changed for \(name)")
             if !passwordFromStandardInput { print("password: \(password)") }
         }
@@ -112,22 +112,22 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Suspend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Suspend a subscriber: no new tokens, existing ones refused within seconds, portal sessions ended.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
 
         func run() async throws {
-            _ = try await database.withAccounts { accounts, _ in try await accounts.setStatus(name, .suspended) }
+            _ = try await config.withAccounts { accounts in try await accounts.setStatus(name, .suspended) }
             print("suspended \(name)")
         }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reactivate a suspended subscriber.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
 
         func run() async throws {
-            _ = try await database.withAccounts { accounts, _ in try await accounts.setStatus(name, .active) }
+            _ = try await config.withAccounts { accounts in try await accounts.setStatus(name, .active) }
             print("resumed \(name)")
         }
     }
@@ -136,7 +136,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a user an admin (the web portal's operator view) or a plain subscriber.")
         /// How the audit log names changes made from the command line.
         static let actor = "ferry-cli"
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
         @Argument(help: "admin or subscriber.") var role: String
 
@@ -147,9 +147,9 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let role = UserRole(rawValue: role)!
             let name = name
-            _ = try await database.withAccounts { accounts, client in
-                let user = try await accounts.setRole(name, role)
-                try await PostgresAuditLog(client: client, logger: .init(label: "ferry")).record(
+            _ = try await config.withDatabase { database in
+                let user = try await database.accounts.setRole(name, role)
+                try await database.audit.record(
                     actor: Self.actor, action: "role", target: name, detail: "role \(role.rawValue)", at: Date()
                 )
                 return user
@@ -160,7 +160,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a subscriber and all their credentials.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var config: ConfigOptions
         @Argument var name: String
         @Flag(help: "Confirm the deletion.") var yes = false
 
@@ -169,7 +169,7 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await database.withAccounts { accounts, _ in try await accounts.deleteUser(name) }
+            try await config.withAccounts { accounts in try await accounts.deleteUser(name) }
             print("deleted \(name)")
         }
     }

@@ -210,13 +210,13 @@ import Testing
 
     /// F14: unknown mirror keys cost a query each, so a client guessing them is throttled.
     @Test func mirrorKeyMissesAreThrottledPerClient() async throws {
-        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let (alice, _) = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
         let (_, key) = try await accounts.createMirrorKey("alice")
         let resolver = MirrorKeyResolver(accounts: accounts, lifetime: 5, misses: LoginThrottle(maxFailures: 3, window: 600, baseLockout: 60, maxLockout: 600), now: { [clock] in clock.now })
         for _ in 0..<3 {
             #expect(try await resolver.resolve(key: SecretToken.makeMirrorKey(), clientAddress: "203.0.113.7") == .unknown)
         }
         #expect(try await resolver.resolve(key: SecretToken.makeMirrorKey(), clientAddress: "203.0.113.7") == .throttled(retryAfter: 60))
-        #expect(try await resolver.resolve(key: key, clientAddress: "198.51.100.1") == .user("alice"))
+        #expect(try await resolver.resolve(key: key, clientAddress: "198.51.100.1") == .user(id: alice.id, username: "alice"))
     }
 }

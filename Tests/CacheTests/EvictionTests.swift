@@ -106,9 +106,10 @@ import Testing
         let manifestBytes = Int64(MediaType.ociManifest.utf8.count + 1 + manifest.bytes.count)
         #expect(inventory.count == 2 && inventory.count(of: .manifest) == 1)
         #expect(inventory.bytes(of: .blob) == 500 && inventory.totalBytes == 500 + manifestBytes)
-        #expect(CachePurge.remove(blob, blobs: store, manifests: manifests, inventory: inventory))
+        let maintenance = CacheMaintenance(blobs: store, manifests: manifests, inventory: inventory, logger: testLogger)
+        #expect(try maintenance.purge(blob.description) == .init(tags: 0, digests: 1))
         #expect(inventory.totalBytes == 200 + manifestBytes && inventory.count == 1)
-        let stats = CacheMaintenance(blobs: store, manifests: manifests, inventory: inventory, logger: testLogger).stats()
+        let stats = maintenance.stats()
         #expect(stats.bytes == 200 + manifestBytes && stats.blobs == 1 && stats.manifests == 1 && stats.tags == 0)
     }
 
@@ -123,13 +124,15 @@ import Testing
         try manifests.store(StoredManifest(mediaType: MediaType.ociManifest, digest: manifestDigest, bytes: body))
         try manifests.storeTag("v1", repository: testRepository, upstream: "docker", record: TagRecord(digest: manifestDigest, mediaType: MediaType.ociManifest, validatedAt: clock.now))
         #expect(inventory.count(of: .tag) == 1)
-        let result = try CachePurge.remove(repository: testRepository, root: root, blobs: store, manifests: manifests, inventory: inventory)
+        let maintenance = CacheMaintenance(blobs: store, manifests: manifests, inventory: inventory, logger: testLogger)
+        let result = try maintenance.purge(testRepository.value)
         #expect(result.tags == 1 && result.digests == 3)
         #expect(!store.contains(layer) && !store.contains(config) && store.contains(other))
         #expect(manifests.tag("v1", repository: testRepository, upstream: "docker") == nil)
         #expect(inventory.totalBytes == 70 && inventory.count(of: .manifest) == 0 && inventory.count(of: .tag) == 0)
-        #expect(CachePurge.remove(other, blobs: store, manifests: manifests, inventory: inventory))
-        #expect(!CachePurge.remove(other, blobs: store, manifests: manifests, inventory: inventory))
+        #expect(try maintenance.purge(other.description) == .init(tags: 0, digests: 1))
+        #expect(throws: CacheError.self) { try maintenance.purge(other.description) }
+        #expect(throws: CacheError.self) { try maintenance.purge(testRepository.value) }
     }
 }
 

@@ -7,12 +7,21 @@ import ServiceLifecycle
 /// rotate` or `keys revoke` on any machine reaches every running replica; and retires
 /// keys superseded longer than a token lifetime ago, so a rotated-out key stops
 /// verifying once its tokens have expired.
-struct SigningKeyRefreshService: Service {
+public struct SigningKeyRefreshService: Service {
     let tokens: RegistryTokenService
     let repository: any SigningKeyRepository
     let logger: Logger
+    let now: @Sendable () -> Date
 
-    func run() async throws {
+    /// Creates the service.
+    public init(tokens: RegistryTokenService, repository: any SigningKeyRepository, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.tokens = tokens
+        self.repository = repository
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
         let initial = Set(try await repository.allKeys().map(\.keyID))
         // Shutting down cancels the loop; that is a normal end, not an error.
         try? await cancelWhenGracefulShutdown {
@@ -20,7 +29,7 @@ struct SigningKeyRefreshService: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(30))
                 do {
-                    try await repository.retireSuperseded(now: Date(), retention: TimeInterval(tokens.lifetime + tokens.leeway))
+                    try await repository.retireSuperseded(now: now(), retention: TimeInterval(tokens.lifetime + tokens.leeway))
                     let keys = try await repository.allKeys()
                     let ids = Set(keys.map(\.keyID))
                     if ids != known, !keys.isEmpty {
@@ -37,8 +46,12 @@ struct SigningKeyRefreshService: Service {
 }
 
 /// A signing key given as PEM files (`token.key-file`, `token.certificate-file`).
-enum SigningKeyFiles {
-    static func load(key: String, certificate: String) throws -> SigningKey {
+public struct SigningKeyFiles: Sendable, Equatable {
+    public var key: String
+    public var certificate: String
+
+    /// Loads the key and certificate; a one-line error names the key that is wrong.
+    public func load() throws(ConfigurationError) -> SigningKey {
         guard let keyPEM = try? String(contentsOfFile: key, encoding: .utf8) else {
             throw ConfigurationError("token.key-file: cannot read \(key)")
         }

@@ -9,7 +9,7 @@ import Foundation
 /// two servers never share a cache directory), and `ferry cache` commands take it to
 /// work on the directory themselves; when they cannot, a server runs and they ask it
 /// over its admin socket instead.
-final class DataDirectoryLock {
+public final class DataDirectoryLock: Sendable {
     private let descriptor: Int32
 
     private init(descriptor: Int32) {
@@ -22,19 +22,14 @@ final class DataDirectoryLock {
     }
 
     /// Takes the lock without waiting; nil when another process holds it.
-    static func acquire(dataDirectory: String) throws -> DataDirectoryLock? {
-        let path = dataDirectory + "/lock"
+    public static func acquire(_ layout: CacheLayout) throws -> DataDirectoryLock? {
+        let path = layout.lock
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ConfigurationError("data-dir \(dataDirectory): cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, code: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
             return nil
         }
         return DataDirectoryLock(descriptor: descriptor)
-    }
-
-    /// The admin socket of the server using `dataDirectory`.
-    static func adminSocket(dataDirectory: String) -> String {
-        dataDirectory + "/admin.sock"
     }
 }

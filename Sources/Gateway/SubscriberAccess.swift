@@ -3,34 +3,31 @@ import Foundation
 import OCI
 
 /// What the gateway needs to run in `subscribers` mode: token issuing and checking,
-/// credential checks, and the caches that make suspensions bite within seconds.
-public struct GatewayAuth: Sendable {
+/// credential checks, and the caches that make revocations bite within seconds.
+public struct SubscriberAccess: Sendable {
     public let tokens: RegistryTokenService
     public let authenticator: Authenticator
     public let accounts: AccountService
     /// Whether the credential behind a bearer token still stands (re-read every few seconds).
     public let credentials: CredentialStatusCache
     public let mirrorKeys: MirrorKeyResolver
-    /// Plans and metering; nil runs subscribers mode without plans (private deployments).
-    public let billing: GatewayBilling?
     public let now: @Sendable () -> Date
 
-    /// Wires the auth parts over one user repository; `statusLifetime` is how long a
+    /// Wires the access parts over one user repository; `statusLifetime` is how long a
     /// user's status or a mirror key's owner is remembered (how soon a suspension or
     /// revocation bites).
     public init(
         tokens: RegistryTokenService,
         authenticator: Authenticator,
         accounts: AccountService,
-        billing: GatewayBilling?,
+        users: any UserRepository,
         statusLifetime: TimeInterval = 5,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date
     ) {
-        self.billing = billing
         self.tokens = tokens
         self.authenticator = authenticator
         self.accounts = accounts
-        self.credentials = CredentialStatusCache(users: accounts.users, lifetime: statusLifetime, now: now)
+        self.credentials = CredentialStatusCache(users: users, lifetime: statusLifetime, now: now)
         self.mirrorKeys = MirrorKeyResolver(accounts: accounts, lifetime: statusLifetime, now: now)
         self.now = now
     }

@@ -8,13 +8,13 @@ import UnixSignals
 /// The server certificate and key for built-in TLS, read from PEM files and re-read on
 /// SIGHUP (a renewed certificate takes effect without a restart; every new handshake
 /// picks up the current pair).
-final class TLSCertificates: Sendable {
+public final class TLSCertificates: Sendable {
     let certificatePath: String
     let keyPath: String
     private let current: Mutex<(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)>
 
     /// Loads the files; throws a one-line reason when they do not parse.
-    init(certificatePath: String, keyPath: String) throws {
+    public init(certificatePath: String, keyPath: String) throws {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
         current = Mutex(try Self.load(certificatePath: certificatePath, keyPath: keyPath))
@@ -40,7 +40,7 @@ final class TLSCertificates: Sendable {
 
     /// The server configuration: HTTP/2 and HTTP/1.1 over ALPN, the certificate chosen
     /// per handshake from the current pair.
-    func serverConfiguration() -> TLSConfiguration {
+    public func serverConfiguration() -> TLSConfiguration {
         let (chain, key) = current.withLock { $0 }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.applicationProtocols = ["h2", "http/1.1"]
@@ -56,11 +56,17 @@ final class TLSCertificates: Sendable {
 }
 
 /// Reloads the TLS certificate on every SIGHUP.
-struct TLSReloadService: Service {
+public struct TLSReloadService: Service {
     let certificates: TLSCertificates
     let logger: Logger
 
-    func run() async throws {
+    /// Creates the service.
+    public init(certificates: TLSCertificates, logger: Logger) {
+        self.certificates = certificates
+        self.logger = logger
+    }
+
+    public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try? await cancelWhenGracefulShutdown {
             for await _ in signals {

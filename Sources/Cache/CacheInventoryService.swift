@@ -1,4 +1,3 @@
-import Cache
 import Logging
 import ServiceLifecycle
 
@@ -14,9 +13,15 @@ public struct CacheInventoryService: Service {
     /// Pause between two shard directories while reconciling, so a walk over a million
     /// files takes a little longer instead of competing with serving.
     let reconcilePause: Duration
+    /// The data directory's lock, held until the index is closed.
+    let lock: DataDirectoryLock?
 
     /// Creates the service.
-    public init(inventory: CacheInventory, evictor: CacheEvictor?, logger: Logger, interval: Duration = .seconds(5), reconcilePause: Duration = .milliseconds(10)) {
+    public init(
+        inventory: CacheInventory, evictor: CacheEvictor?, logger: Logger, interval: Duration = .seconds(5), reconcilePause: Duration = .milliseconds(10),
+        lock: DataDirectoryLock? = nil
+    ) {
+        self.lock = lock
         self.inventory = inventory
         self.evictor = evictor
         self.logger = logger
@@ -49,5 +54,6 @@ public struct CacheInventoryService: Service {
             }
         }
         await inventory.close()
+        withExtendedLifetime(lock) {}
     }
 }

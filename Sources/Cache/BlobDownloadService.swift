@@ -1,4 +1,3 @@
-import Cache
 import ServiceLifecycle
 
 /// Runs the blob cache's downloads as a service. On graceful shutdown it stops taking

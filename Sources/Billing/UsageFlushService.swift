@@ -1,4 +1,3 @@
-import Billing
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -7,20 +6,24 @@ import Synchronization
 /// that changed to PostgreSQL; on graceful shutdown it stops after the HTTP server has
 /// drained and writes both once more.
 public struct UsageFlushService: Service {
-    let billing: GatewayBilling
+    let meter: UsageMeter
+    let limits: SubscriberLimits
+    let interval: Duration
     let logger: Logger
 
-    /// Creates the service.
-    public init(billing: GatewayBilling, logger: Logger) {
-        self.billing = billing
+    /// Creates the service; `interval` is the most a crash can lose.
+    public init(meter: UsageMeter, limits: SubscriberLimits, interval: Duration, logger: Logger) {
+        self.meter = meter
+        self.limits = limits
+        self.interval = interval
         self.logger = logger
     }
 
     public func run() async throws {
         let stopping = StopFlag()
         await withGracefulShutdownHandler {
-            async let usage: Void = billing.meter.run(every: billing.flushInterval) { stopping.isSet }
-            async let windows: Void = billing.limits.run(every: billing.flushInterval, logger: logger) { stopping.isSet }
+            async let usage: Void = meter.run(every: interval) { stopping.isSet }
+            async let windows: Void = limits.run(every: interval, logger: logger) { stopping.isSet }
             _ = await (usage, windows)
         } onGracefulShutdown: {
             stopping.set()

@@ -7,8 +7,9 @@ import PostgresNIO
 /// advisory lock (so replicas starting together cannot race), recording each applied
 /// version with the SHA-256 of its file. An applied file that has since changed is an
 /// error, never silently re-run.
-struct SchemaMigrator {
-    struct Migration: Equatable {
+public struct SchemaMigrator: Sendable {
+    /// One migration file.
+    public struct Migration: Equatable, Sendable {
         let version: Int
         let name: String
         let sql: String
@@ -22,21 +23,28 @@ struct SchemaMigrator {
     let migrations: [Migration]
     let logger: Logger
 
+    /// A migrator applying `migrations` (see `load(directory:)`).
+    public init(client: PostgresClient, migrations: [Migration], logger: Logger) {
+        self.client = client
+        self.migrations = migrations
+        self.logger = logger
+    }
+
     /// Reads the migration files of `directory`.
-    static func load(directory: String) throws(ConfigurationError) -> [Migration] {
+    public static func load(directory: String) throws(StartupError) -> [Migration] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw ConfigurationError("migrations directory \(directory) is missing (set migrations-dir)")
+            throw StartupError("migrations directory \(directory) is missing (set migrations-dir)")
         }
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {
             guard let underscore = name.firstIndex(of: "_"), let version = Int(name[..<underscore]) else {
-                throw ConfigurationError("migration \(name): file names must look like 0001_description.sql")
+                throw StartupError("migration \(name): file names must look like 0001_description.sql")
             }
             guard let sql = try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8) else {
-                throw ConfigurationError("migration \(name): cannot read it as UTF-8")
+                throw StartupError("migration \(name): cannot read it as UTF-8")
             }
             if migrations.contains(where: { $0.version == version }) {
-                throw ConfigurationError("migration \(name): version \(version) is used twice")
+                throw StartupError("migration \(name): version \(version) is used twice")
             }
             migrations.append(Migration(version: version, name: String(name.dropLast(4)), sql: sql))
         }
@@ -44,7 +52,7 @@ struct SchemaMigrator {
     }
 
     /// Applies pending migrations; returns the names applied (empty when up to date).
-    func migrate() async throws -> [String] {
+    public func migrate() async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
             try await connection.query(
@@ -67,7 +75,7 @@ struct SchemaMigrator {
             for migration in migrations {
                 if let record = applied[migration.version] {
                     guard record.checksum == migration.checksum else {
-                        throw ConfigurationError("migration \(migration.name) was changed after it was applied (checksum differs); add a new migration instead")
+                        throw StartupError("migration \(migration.name) was changed after it was applied (checksum differs); add a new migration instead")
                     }
                     continue
                 }

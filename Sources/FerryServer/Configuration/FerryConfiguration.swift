@@ -1,0 +1,91 @@
+import Gateway
+import Logging
+
+/// Everything `ferry serve` needs, read once at start-up and validated, one part per
+/// concern; each part documents its keys. Keys come from flags > `FERRY_*` environment
+/// variables > the JSON config file (see `ConfigSources`), and docs/configuration.md
+/// lists them all.
+///
+/// Configuration keys read here: `access-mode` (`subscribers`, the default, or `open`)
+/// and `shutdown.grace-period` (how long requests in flight may run after SIGTERM,
+/// default 30s).
+public struct FerryConfiguration: Sendable {
+    /// Who may pull.
+    public var accessMode: AccessMode
+    /// The listener and how clients reach it.
+    public var gateway: GatewayConfiguration
+    /// Built-in TLS; nil serves plain HTTP/1.1 (with zero-copy cache hits).
+    public var tls: TLSFiles?
+    public var database: DatabaseConfiguration
+    public var token: TokenConfiguration
+    public var billing: BillingConfiguration
+    public var cache: CacheConfiguration
+    public var upstreams: UpstreamsConfiguration
+    public var portal: PortalConfiguration
+    public var log: LogConfiguration
+    /// How long requests in flight may run after SIGTERM.
+    public var shutdownGracePeriod: Duration
+
+    /// Reads every part from `reader`.
+    public init(reader: ConfigValues) throws(ConfigurationError) {
+        accessMode = try reader.choice("access-mode", default: .subscribers)
+        tls = try TLSFiles.read(reader)
+        gateway = try GatewayConfiguration(reader: reader, servesTLS: tls != nil)
+        database = try DatabaseConfiguration(reader: reader)
+        token = try TokenConfiguration(reader: reader)
+        billing = try BillingConfiguration(reader: reader)
+        cache = try CacheConfiguration(reader: reader)
+        upstreams = try UpstreamsConfiguration(reader: reader)
+        portal = try PortalConfiguration(reader: reader)
+        log = try LogConfiguration(reader: reader)
+        shutdownGracePeriod = try reader.scoped(to: "shutdown").duration("grace-period", default: .seconds(30))
+    }
+
+    /// A configuration from dotted keys and values alone (tests; `load` is for servers).
+    public init(_ values: [String: String]) async throws(ConfigurationError) {
+        self = try FerryConfiguration(reader: try await ConfigSources.load(flags: values, environment: [:], configFile: nil).values)
+    }
+
+    /// Reads the whole configuration from flags (dotted keys), the environment and the
+    /// config file, and checks that the file holds no key Ferry does not read. Returns
+    /// the configuration and the `FERRY_*` environment variables nobody read.
+    public static func load(
+        flags: [String: String] = [:], environment: [String: String] = [:], configFile: String? = nil
+    ) async throws(ConfigurationError) -> (configuration: FerryConfiguration, unknownEnvironment: [String]) {
+        let sources = try await ConfigSources.load(flags: flags, environment: environment, configFile: configFile)
+        let configuration = try FerryConfiguration(reader: sources.values)
+        let unknownEnvironment = try sources.checkUnknownKeys()
+        if configuration.accessMode == .subscribers, configuration.database.settings == nil {
+            throw ConfigurationError("database.url: required for access-mode subscribers (set FERRY_DATABASE_URL, or use access-mode open)")
+        }
+        return (configuration, unknownEnvironment)
+    }
+
+    /// Logs the effective configuration; credentials appear as `user:<redacted>`.
+    public func log(to logger: Logger) {
+        logger.info("configuration", metadata: [
+            "listen": "\(gateway.host):\(gateway.port)\(tls == nil ? "" : " (TLS, HTTP/2)")",
+            "public-url": "\(gateway.publicURL.absoluteString)",
+            "domain": "\(upstreams.domain ?? "-")",
+            "access-mode": "\(accessMode.rawValue)",
+            "database": "\(database.settings?.redacted ?? "-")",
+            "token-service": "\(gateway.tokenService)",
+            "mirror-domain": "\(gateway.mirrorDomain ?? "-")",
+            "billing": "\(billing.enabled ? "on, \(billing.timeZone.identifier), \(billing.graceDays) grace days, flush every \(billing.flushInterval)" : "off")",
+            "data-dir": "\(cache.dataDirectory)",
+            "cache-budget": "\(cache.budget.map { "\($0)" } ?? "unlimited")",
+            "tag-revalidation": "\(cache.tagRevalidation)",
+            "timeouts": "connect \(upstreams.connectTimeout), response \(upstreams.responseTimeout), read \(upstreams.readTimeout)",
+            "default-upstream": "\(upstreams.defaultUpstream)",
+        ])
+        for upstream in upstreams.upstreams {
+            logger.info("upstream", metadata: [
+                "id": "\(upstream.id)",
+                "registry": "\(([upstream.registry] + upstream.aliases).joined(separator: ","))",
+                "url": "\(upstream.url.absoluteString)",
+                "hosts": "\(upstream.hosts.joined(separator: ","))",
+                "credentials": "\(upstream.credentials?.description ?? "anonymous")",
+            ])
+        }
+    }
+}
