@@ -162,6 +162,8 @@ let package = Package(
                 "OCI",
                 "Cache",
                 "Accounts",
+                "FerryServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -184,6 +186,7 @@ let package = Package(
             name: "PortalTests",
             dependencies: [
                 "Portal",
+                "FerryServer",
                 "Gateway",
                 "Accounts",
                 "Cache",
@@ -204,6 +207,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "FerryServer",
                 "Cache",
                 "Accounts",
                 "FerryTestSupport",
@@ -214,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ferry",
+                "FerryServer",
                 "Accounts",
                 "FerryTestSupport",
                 "OCI",

@@ -31,7 +31,7 @@ public struct Dependencies: Sendable {
     /// Built-in TLS; nil serves plain HTTP/1.1.
     public let tls: TLSCertificates?
     /// What `/readyz` reports as not ready (empty when ready).
-    public let readiness: @Sendable () async -> [String]
+    public var readiness: @Sendable () async -> [String]
     /// Services that run with the application, in start order (they stop in reverse,
     /// after the HTTP server has drained).
     public let services: [any Service]

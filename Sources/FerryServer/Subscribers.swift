@@ -36,12 +36,15 @@ struct Subscribers: Sendable {
     ) throws {
         let tokens = RegistryTokenService(issuer: configuration.token.issuer, service: configuration.gateway.tokenService, lifetime: configuration.token.lifetime)
         let authenticator = try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger, now: now)
-        access = SubscriberAccess(tokens: tokens, authenticator: authenticator, accounts: accounts, users: users, now: now)
+        access = SubscriberAccess(
+            tokens: tokens, authenticator: authenticator, accounts: accounts, users: users, statusLifetime: configuration.token.recheckInterval, now: now
+        )
         if let backend {
             let calendar = BillingCalendar(timeZone: configuration.billing.timeZone)
             let meter = UsageMeter(sink: backend.usage, calendar: calendar, logger: logger, now: now)
             let limits = SubscriberLimits(
-                source: backend.standings, states: backend.limitStates, meter: meter, calendar: calendar, graceDays: configuration.billing.graceDays, now: now
+                source: backend.standings, states: backend.limitStates, meter: meter, calendar: calendar, graceDays: configuration.billing.graceDays,
+                standingLifetime: configuration.token.recheckInterval, now: now
             )
             billing = GatewayBilling(limits: limits, meter: meter, flushInterval: configuration.billing.flushInterval)
             billingService = backend.service

@@ -7,11 +7,11 @@ import Testing
 
 /// Standings and flushed daily usage in memory: what PostgreSQL gives `SubscriberLimits`.
 final class DailyUsageStore: StandingSource, UsageSink {
-    private let state = Mutex<(standings: [String: Standing], bytes: [Int64: [CalendarDay: Int64]])>(([:], [:]))
+    private let state = Mutex<(standings: [Int64: Standing], bytes: [Int64: [CalendarDay: Int64]])>(([:], [:]))
 
-    func set(_ standing: Standing) { state.withLock { $0.standings[standing.username] = standing } }
+    func set(_ standing: Standing) { state.withLock { $0.standings[standing.userID] = standing } }
 
-    func standing(username: String) async throws -> Standing? { state.withLock { $0.standings[username] } }
+    func standing(userID: Int64) async throws -> Standing? { state.withLock { $0.standings[userID] } }
 
     func bytesServed(userID: Int64, from: CalendarDay, to: CalendarDay) async throws -> Int64 {
         state.withLock { state in
@@ -139,13 +139,26 @@ final class DailyUsageStore: StandingSource, UsageSink {
         #expect(await refusal { _ = try await limits.beginDownload(cancelled) }?.message == "monthly transfer quota of 1000 B used up; the subscription ends on 2027-02-15")
     }
 
+    /// Review D4: production remembers a standing for 5 seconds, and that is the bound
+    /// the README promises: an expiry is still admitted 4 seconds later, refused at 5.
+    @Test func aChangedStandingBitesWithinFiveSeconds() async throws {
+        let limits = SubscriberLimits(source: store, states: states, meter: meter, calendar: calendar, graceDays: 0, now: { [clock] in clock.now })
+        subscribe(Self.plan(), start: "2026-11-01", end: "2026-12-01")
+        _ = try await limits.admit(userID: 7, username: "alice")
+        subscribe(Self.plan(), start: "2026-10-01", end: "2026-11-01", cancelled: true)  // the operator ended it
+        clock.advance(by: 4)
+        _ = try await limits.admit(userID: 7, username: "alice")  // the documented staleness
+        clock.advance(by: 1)
+        await #expect(throws: LimitRefusal.self) { _ = try await limits.admit(userID: 7, username: "alice") }
+    }
+
     // MARK: - Buckets and windows (review L3)
 
     @Test func pullsCountedBeforeARestartStayCounted() async throws {
         let plan = Self.plan(rpm: 3, pulls: 5, window: 3600)
         subscribe(plan, start: "2026-11-01", end: "2026-12-01")
         let first = limits()
-        let standing = try #require(try await first.standing(username: "alice"))
+        let standing = try #require(try await first.standing(userID: 7))
         for _ in 0..<3 {
             try first.admitRequest(standing)
             _ = try first.admitManifestPull(standing)
@@ -154,7 +167,7 @@ final class DailyUsageStore: StandingSource, UsageSink {
         clock.advance(by: 20)
 
         let second = limits()  // a restarted server
-        let restarted = try #require(try await second.standing(username: "alice"))
+        let restarted = try #require(try await second.standing(userID: 7))
         #expect(second.manifestPullsRemaining(restarted) == 2)
         // The empty bucket refilled for 20 s at 3 a minute: one request, not a full bucket.
         try second.admitRequest(restarted)
@@ -170,7 +183,7 @@ final class DailyUsageStore: StandingSource, UsageSink {
         let recording = RecordingLimitStateStore()
         let limits = SubscriberLimits(source: store, states: recording, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0, now: { [clock] in clock.now })
         subscribe(Self.plan(), start: "2026-11-01", end: "2026-12-01")
-        let standing = try #require(try await limits.standing(username: "alice"))
+        let standing = try #require(try await limits.standing(userID: 7))
         try await limits.saveLimitState()
         #expect(recording.writes.isEmpty)
         try limits.admitRequest(standing)

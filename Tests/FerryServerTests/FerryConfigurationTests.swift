@@ -1,7 +1,6 @@
+import FerryServer
 import Foundation
 import Testing
-
-@testable import ferry
 
 @Suite struct FerryConfigurationTests {
     func load(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> FerryConfiguration {
@@ -11,7 +10,7 @@ import Testing
             try file.write(toFile: path!, atomically: true, encoding: .utf8)
         }
         let environment = ["FERRY_DATABASE_URL": "postgres://ferry:pw@db.internal:5433/ferry?sslmode=disable"].merging(environment) { $1 }
-        return try FerryConfiguration.load(from: try await ConfigOptions.values(flags: flags, environment: environment, configFile: path))
+        return try await FerryConfiguration.load(flags: flags, environment: environment, configFile: path).configuration
     }
 
     func loadError(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async -> String? {
@@ -28,33 +27,33 @@ import Testing
         #expect(configuration.gateway.host == "127.0.0.1")
         #expect(configuration.gateway.port == 5000)
         #expect(configuration.gateway.publicURL.absoluteString == "http://127.0.0.1:5000")
-        #expect(configuration.upstreams.map(\.id) == ["docker", "gcr", "k8s", "quay", "ghcr"])
-        #expect(configuration.defaultUpstream == "docker")
-        let docker = try #require(configuration.upstreams.first)
+        #expect(configuration.upstreams.upstreams.map(\.id) == ["docker", "gcr", "k8s", "quay", "ghcr"])
+        #expect(configuration.upstreams.defaultUpstream == "docker")
+        let docker = try #require(configuration.upstreams.upstreams.first)
         #expect(docker.url.absoluteString == "https://registry-1.docker.io")
         #expect(docker.usesLibraryNamespace)
         #expect(docker.registryNames.contains("index.docker.io"))
-        #expect(configuration.upstreams[2].registryNames == ["registry.k8s.io", "k8s.gcr.io"])
-        #expect(configuration.tagRevalidation == .seconds(300))
+        #expect(configuration.upstreams.upstreams[2].registryNames == ["registry.k8s.io", "k8s.gcr.io"])
+        #expect(configuration.cache.tagRevalidation == .seconds(300))
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
         let file = #"{"listen": {"port": 7000, "host": "0.0.0.0"}, "data-dir": "/from-file", "log": {"level": "debug"}}"#
         let fromFile = try await load(file: file)
         #expect(fromFile.gateway.port == 7000)
-        #expect(fromFile.dataDirectory == "/from-file")
+        #expect(fromFile.cache.dataDirectory == "/from-file")
         let fromEnvironment = try await load(environment: ["FERRY_LISTEN_PORT": "7001"], file: file)
         #expect(fromEnvironment.gateway.port == 7001)
         #expect(fromEnvironment.gateway.host == "0.0.0.0")
         let fromFlags = try await load(flags: ["listen.port": "7002"], environment: ["FERRY_LISTEN_PORT": "7001"], file: file)
         #expect(fromFlags.gateway.port == 7002)
-        #expect(fromFlags.logLevel == .debug)
+        #expect(fromFlags.log.level == .debug)
     }
 
     @Test func domainGivesEachUpstreamAHostName() async throws {
         let configuration = try await load(flags: ["domain": "Mirror.Example.com"])
-        #expect(configuration.upstreams.first { $0.id == "quay" }?.hosts == ["quay.mirror.example.com"])
-        #expect(configuration.upstreams.first { $0.id == "k8s" }?.hosts == ["k8s.mirror.example.com"])
+        #expect(configuration.upstreams.upstreams.first { $0.id == "quay" }?.hosts == ["quay.mirror.example.com"])
+        #expect(configuration.upstreams.upstreams.first { $0.id == "k8s" }?.hosts == ["k8s.mirror.example.com"])
     }
 
     @Test func customUpstreamsFromFileAndEnvironment() async throws {
@@ -66,12 +65,12 @@ import Testing
                                    "hosts": ["internal.mirror.test"], "username": "robot", "password-file": "\(secret)"}}}
         """
         let configuration = try await load(environment: ["FERRY_UPSTREAM_INTERNAL_ALIASES": "reg.internal, other.internal"], file: file)
-        let custom = try #require(configuration.upstreams.first)
+        let custom = try #require(configuration.upstreams.upstreams.first)
         #expect(custom.registry == "registry.internal")
         #expect(custom.aliases == ["reg.internal", "other.internal"])
         #expect(custom.credentials?.password == "hunter2")
         #expect(custom.credentials?.description == "robot:<redacted>")
-        #expect(configuration.defaultUpstream == "internal")
+        #expect(configuration.upstreams.defaultUpstream == "internal")
     }
 
     @Test(arguments: [
@@ -98,7 +97,7 @@ import Testing
 
     @Test func missingOrBrokenConfigFileIsAnError() async throws {
         do {
-            _ = try await ConfigOptions.values(flags: [:], environment: [:], configFile: "/nonexistent/ferry.json")
+            _ = try await ConfigSources.load(flags: [:], environment: [:], configFile: "/nonexistent/ferry.json")
             Issue.record("a missing config file was accepted")
         } catch {
             #expect("\(error)".contains("no such file"))
@@ -109,11 +108,11 @@ import Testing
     @Test func databaseAndAccessMode() async throws {
         let configuration = try await load()
         #expect(configuration.accessMode == .subscribers)
-        #expect(configuration.database?.redacted == "postgres://ferry:<redacted>@db.internal:5433/ferry")
+        #expect(configuration.database.settings?.redacted == "postgres://ferry:<redacted>@db.internal:5433/ferry")
         #expect(configuration.gateway.tokenService == "127.0.0.1:5000")
         #expect(configuration.gateway.realm == "http://127.0.0.1:5000/token")
         let open = try await load(flags: ["access-mode": "open"], environment: ["FERRY_DATABASE_URL": ""])
-        #expect(open.accessMode == .open && open.database == nil)
+        #expect(open.accessMode == .open && open.database.settings == nil)
         #expect(await loadError(environment: ["FERRY_DATABASE_URL": ""])?.hasPrefix("database.url: required") == true)
         #expect(await loadError(environment: ["FERRY_DATABASE_URL": "mysql://x"])?.hasPrefix("database.url") == true)
         #expect(await loadError(environment: ["FERRY_DATABASE_URL": "postgres://h/db?sslmode=sometimes"])?.contains("sslmode") == true)
@@ -121,7 +120,7 @@ import Testing
         #expect(custom.gateway.tokenService == "mirror.example.com")
         #expect(custom.gateway.realm == "https://mirror.example.com/token")
         #expect(custom.gateway.mirrorDomain == "mirror.example.com")
-        #expect(custom.tokenLifetime == 600)
+        #expect(custom.token.lifetime == 600)
         #expect(await loadError(environment: ["FERRY_TOKEN_LIFETIME": "5s"])?.hasPrefix("token.lifetime") == true)
         #expect(await loadError(environment: ["FERRY_TOKEN_KEY_FILE": "/k.pem"])?.hasPrefix("token.certificate-file") == true)
     }
@@ -152,5 +151,37 @@ import Testing
         #expect(ConfigValues.parseDuration("1d") == .seconds(86400))
         #expect(ConfigValues.parseDuration("-1s") == nil)
         #expect(ConfigValues.parseDuration("1w") == nil)
+    }
+
+    /// Issue 15: a key Ferry does not read is reported by name, not silently ignored
+    /// (a whole `storage:` block used to be accepted and dropped).
+    @Test func unknownKeysAreReportedByName() async throws {
+        let message = try #require(await loadError(file: #"{"storage": {"backend": "s3"}, "cache": {"max-sise": "10GiB"}}"#))
+        #expect(message.hasPrefix("cache.max-sise: not a Ferry setting"), "\(message)")
+        #expect(message.contains("storage.backend"), "\(message)")
+        let (_, unknown) = try await FerryConfiguration.load(
+            environment: ["FERRY_DATABASE_URL": "postgres://h/db", "FERRY_STORAGE_BACKEND": "s3", "FERRY_LISTEN_PORT": "7000", "FERRY_CONFIG": "/x"]
+        )
+        #expect(unknown == ["FERRY_STORAGE_BACKEND"])
+        // Every key of the shipped example is one Ferry reads.
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/ferry.example.json").standardized.path
+        let secret = NSTemporaryDirectory() + "ferry-secret-\(UUID().uuidString)"
+        try "token\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: example, encoding: .utf8).replacingOccurrences(of: "/run/secrets/dockerhub-token", with: secret)
+        #expect(await loadError(file: text) == nil)
+    }
+
+    /// Review H3: every part reads its keys through one initializer, with one set of
+    /// rules; the CLI uses the same ones (`cache gc` used to read `cache.max-size`
+    /// leniently, turning a typo into a budget of 0 bytes).
+    @Test func partsReadTheirOwnScope() async throws {
+        let values = try await ConfigSources.load(flags: ["cache.max-size": "10GiB", "cache.low-water": "50"], environment: [:], configFile: nil).values
+        let cache = try CacheConfiguration(reader: values)
+        #expect(try cache.budgetBytes() == 10 << 30 && cache.lowWater == 0.5)
+        #expect(try cache.lowWaterBytes() == 5 << 30)
+        let broken = try await ConfigSources.load(flags: ["cache.max-size": "10 gigs"], environment: [:], configFile: nil).values
+        #expect(throws: ConfigurationError.self) { try CacheConfiguration(reader: broken) }
+        let billing = try await ConfigSources.load(flags: ["billing.time-zone": "Mars/Olympus"], environment: [:], configFile: nil).values
+        #expect(throws: ConfigurationError("billing.time-zone: \"Mars/Olympus\" is not a time zone (e.g. UTC, Asia/Shanghai)")) { try BillingConfiguration(reader: billing) }
     }
 }

@@ -199,6 +199,9 @@ public final class BlobGate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// How many callers are waiting at the gate right now.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Returns once the gate is open.
     public func wait() async {
         await withCheckedContinuation { continuation in

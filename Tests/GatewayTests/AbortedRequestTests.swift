@@ -1,4 +1,5 @@
 import Billing
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -68,11 +69,11 @@ struct FixedStanding: StandingSource {
     let plan: Plan
     var periodEnd = CalendarDay(year: 9999, month: 1, day: 1)
 
-    func standing(username: String) async throws -> Standing? {
-        guard username == "alice" else { return nil }
-        return Standing(
-            userID: 7, username: "alice", plan: plan,
-            subscription: Subscription(userID: 7, planID: plan.id, anchorDay: periodEnd.day, periodStart: CalendarDay(year: 2000, month: 1, day: periodEnd.day), periodEnd: periodEnd)
+    /// Every user is alice, on `plan`.
+    func standing(userID: Int64) async throws -> Standing? {
+        Standing(
+            userID: userID, username: "alice", plan: plan,
+            subscription: Subscription(userID: userID, planID: plan.id, anchorDay: periodEnd.day, periodStart: CalendarDay(year: 2000, month: 1, day: periodEnd.day), periodEnd: periodEnd)
         )
     }
 
@@ -88,61 +89,36 @@ final class KeptBatches: UsageSink {
     func forgetBatches(olderThan age: TimeInterval) async throws {}
 }
 
-/// Names every request's user alice, as `RegistryAuthMiddleware` does after a valid token.
-struct AliceMiddleware: RouterMiddleware {
-    typealias Context = FerryRequestContext
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        context.record.user = "alice"
-        return try await next(request, context)
-    }
-}
-
-/// Review H1: a client that resets its connection while the handler still waits (on
-/// the upstream, in production) gets no response head, and its response is dropped
-/// with the body never run. Its download slot must come back and its access-log line
-/// must still be written.
+/// Review H1: a client that resets its connection while the handler still waits on a
+/// slow upstream gets no response head, and its response is dropped with the body never
+/// run. Its download slot must come back and its access-log line must still be written.
 @Suite struct AbortedRequestTests {
-    static let blobA = "sha256:" + String(repeating: "a", count: 64)
-    static let blobB = "sha256:" + String(repeating: "b", count: 64)
-
     @Test func aResetBeforeTheHeadFreesTheSlotAndIsLogged() async throws {
         let log = CapturedLog()
-        let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
         let batches = KeptBatches()
-        let meter = UsageMeter(sink: batches, calendar: calendar, logger: log.logger)
         let plan = Plan(
             id: 1, name: "one", priceMinor: 100, currency: "CNY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 600,
             manifestPullsPerWindow: 100, manifestWindowSeconds: 3600, maxConcurrentDownloads: 1, maxClientAddressesPerDay: 3
         )
-        let billing = GatewayBilling(limits: SubscriberLimits(source: FixedStanding(plan: plan), meter: meter, calendar: calendar, graceDays: 3), meter: meter)
-        let (entered, handlerEntered) = AsyncStream.makeStream(of: Void.self)
-        let router = Router(context: FerryRequestContext.self)
-        router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: OCIErrorMiddleware())
-        router.add(middleware: AliceMiddleware())
-        router.add(middleware: BillingMiddleware(billing: billing))
-        router.get("/v2/library/x/blobs/:digest") { request, _ in
-            if request.uri.path.hasSuffix(Self.blobA) {
-                handlerEntered.yield()
-                // Waits until the connection is gone (the request promised a body it never
-                // sends), then, as a slow upstream would, answers a little later: by then
-                // the event loop has closed the channel, so the head cannot be written.
-                do { for try await _ in request.body {} } catch {}
-                try await Task.sleep(for: .seconds(1))
+        let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
+        let blobA = upstream.addBlob(seededBytes(count: 1000, seed: 1))
+        let blobB = upstream.addBlob(seededBytes(count: 1000, seed: 2))
+        let slowUpstream = BlobGate()
+        let harness = SubscriberHarness(upstreams: [upstream], billing: BillingBackend(standings: FixedStanding(plan: plan), usage: batches))
+        try await harness.run(.live, logger: log.logger) { client, dependencies in
+            let bearer = try await client.execute(uri: "/token?scope=repository:library/x:pull", method: .get, headers: BillingHTTPTests.basic) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["token"] as? String)
             }
-            return Response(status: .ok, body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: "blob"))
-                try await writer.finish(nil)
-            })
-        }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: log.logger)
-        try await app.test(.live) { client in
+            upstream.holdResponses(with: slowUpstream)
             let connection = try RawHTTPConnection(port: try #require(client.port))
-            try connection.send("GET /v2/library/x/blobs/\(Self.blobA) HTTP/1.1\r\nHost: mirror.test\r\nContent-Length: 10\r\n\r\n")
-            _ = await entered.first { _ in true }
+            try connection.send("GET /v2/library/x/blobs/\(blobA) HTTP/1.1\r\nHost: mirror.test\r\nAuthorization: Bearer \(bearer)\r\n\r\n")
+            while slowUpstream.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
             connection.reset()
+            try await Task.sleep(for: .milliseconds(100))  // the event loop sees the reset before the upstream answers
+            slowUpstream.open()
 
-            let line = try await log.firstLine(within: .seconds(10)) { $0["path"]?.hasSuffix(Self.blobA) == true }
+            let line = try await log.firstLine(within: .seconds(10)) { $0["path"]?.hasSuffix(blobA.description) == true }
             #expect(line?["outcome"] == "aborted-before-head")
             #expect(line?["status"] == "200" && line?["bytes"] == "0" && line?["user"] == "alice")
 
@@ -151,15 +127,15 @@ struct AliceMiddleware: RouterMiddleware {
             var status = HTTPResponse.Status.tooManyRequests
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline {
-                status = try await client.execute(uri: "/v2/library/x/blobs/\(Self.blobB)", method: .get) { $0.status }
+                status = try await client.execute(uri: "/v2/library/x/blobs/\(blobB)", method: .get, headers: [.authorization: "Bearer \(bearer)"]) { $0.status }
                 if status != .tooManyRequests { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(status == .ok)
+            // Metered: the aborted request and blob B, exactly; refusals are not (review W1).
+            try await dependencies.billing!.meter.flushEverything()
+            let requests = batches.all.flatMap(\.rows.values).reduce(0) { $0 + $1.requests }
+            #expect(requests == 2)
         }
-        // The aborted request was metered as a request.
-        try await meter.flushEverything()
-        let requests = batches.all.flatMap(\.rows.values).reduce(0) { $0 + $1.requests }
-        #expect(requests >= 2)
     }
 }

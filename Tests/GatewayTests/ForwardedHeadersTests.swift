@@ -1,5 +1,6 @@
 import Accounts
 import Cache
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -26,23 +27,11 @@ import Testing
     }
 
     func challengeRealm(trusted: [IPNetwork]) async throws -> String? {
-        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
-        let users = InMemoryUserRepository()
-        let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
-        let accounts = AccountService(users: users, hasher: hasher)
-        let tokens = RegistryTokenService(issuer: "ferry", service: "mirror.test", lifetime: 300)
-        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
-        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, logger: logger), accounts: accounts, billing: nil)
-        let root = NSTemporaryDirectory() + "ferry-forwarded-\(UUID().uuidString)"
-        let upstream = InMemoryUpstream(id: "docker", registry: "docker.io")
-        let controller = RegistryController(
-            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
-            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
-            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
+        let harness = SubscriberHarness(
+            upstreams: [InMemoryUpstream(id: "docker", registry: "docker.io")],
+            values: ["public-url": "http://internal:5000", "token.service": "mirror.test", "trusted-proxies": trusted.map(\.description).joined(separator: ",")]
         )
-        let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://internal:5000")!, tokenService: "mirror.test", trustedProxies: trusted)
-        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: logger)
-        return try await app.test(.live) { client in
+        return try await harness.run(.live) { client, _ in
             try await client.execute(uri: "/v2/", method: .get, headers: [
                 HTTPField.Name("X-Forwarded-Proto")!: "https", HTTPField.Name("X-Forwarded-Host")!: "mirror.example.com",
                 HTTPField.Name("X-Forwarded-For")!: "203.0.113.9, 127.0.0.1",

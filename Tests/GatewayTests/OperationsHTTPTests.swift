@@ -1,4 +1,5 @@
 import Cache
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -7,7 +8,6 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import OCI
-import Prometheus
 import Synchronization
 import Testing
 
@@ -17,23 +17,12 @@ import Testing
         let layer = seededBytes(count: 5000, seed: 1)
         let digest = upstream.addBlob(layer)
         upstream.addManifest(Array(#"{"schemaVersion":2}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "latest")
-        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
-        let root = NSTemporaryDirectory() + "ferry-ops-\(UUID().uuidString)"
         let problems = Mutex<[String]>([])
-        let metrics = FerryMetrics(registry: PrometheusCollectorRegistry()) { metrics in
-            metrics.setCache(bytes: 42, blobs: 1, activeDownloads: 0)
-        }
-        let controller = RegistryController(
-            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
-            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
-            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
-        )
-        let app = buildApplication(
-            configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://mirror.test")!),
-            controller: controller, access: .open,
-            operations: GatewayOperations(metrics: metrics) { problems.withLock { $0 } },
-            logger: logger
-        )
+        let configuration = try await testConfiguration(["public-url": "http://mirror.test"])
+        var dependencies = try await Dependencies.inMemory(configuration, upstreams: [upstream], logger: quietTestLogger)
+        dependencies.readiness = { problems.withLock { $0 } }
+        let cache = dependencies.cache
+        let app = try await buildApplication(configuration, dependencies, logger: quietTestLogger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
@@ -51,7 +40,8 @@ import Testing
                 #expect(text.contains(#"ferry_http_requests_total{route="blob",status="200",upstream="docker.io"} 2"#))
                 #expect(text.contains(#"ferry_served_bytes_total{source="hit"} 5000"#))
                 #expect(text.contains(#"ferry_served_bytes_total{source="miss"} 5019"#))  // the blob and the 19-byte manifest
-                #expect(text.contains("ferry_cache_bytes 42.0"))
+                #expect(text.contains("ferry_cache_bytes \(Double(cache.inventory.totalBytes))"), "\(text)")
+                #expect(text.contains("ferry_cache_blobs 1.0"))
             }
         }
     }

@@ -1,4 +1,5 @@
 import Cache
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -28,19 +29,9 @@ import Testing
     }
 
     func withApp(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let root = NSTemporaryDirectory() + "ferry-gateway-tests-\(UUID().uuidString)"
-        let logger = Logger(label: "ferry-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let controller = RegistryController(
-            directory: try UpstreamDirectory(upstreams: [upstream, quay], defaultID: "docker"),
-            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
-            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
-        )
-        let app = buildApplication(
-            configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://mirror.test")!),
-            controller: controller,
-            access: .open,
-            logger: logger
-        )
+        let configuration = try await testConfiguration(["public-url": "http://mirror.test"])
+        let dependencies = try await Dependencies.inMemory(configuration, upstreams: [upstream, quay], logger: quietTestLogger)
+        let app = try await buildApplication(configuration, dependencies, logger: quietTestLogger)
         try await app.test(.router) { client in try await test(client) }
     }
 

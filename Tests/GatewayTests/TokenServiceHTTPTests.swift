@@ -1,5 +1,6 @@
 import Accounts
 import Cache
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -14,29 +15,15 @@ import Testing
 /// The token service and the `/v2` guard over HTTP, with in-memory accounts.
 @Suite struct TokenServiceHTTPTests {
     let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
-    let users = InMemoryUserRepository()
-    let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
-    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "https://mirror.test")!)
 
     init() {
         upstream.addManifest(Array(#"{"schemaVersion":2}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "latest")
     }
 
     func withApp(throttle: LoginThrottle = LoginThrottle(), _ test: @escaping @Sendable (any TestClientProtocol, RegistryTokenService) async throws -> Void) async throws {
-        let accounts = AccountService(users: users, hasher: hasher)
-        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
-        let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
-        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
-        let auth = GatewayAuth(tokens: tokens, authenticator: try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger), accounts: accounts, billing: nil, statusLifetime: 0)
-        let root = NSTemporaryDirectory() + "ferry-token-http-\(UUID().uuidString)"
-        let controller = RegistryController(
-            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
-            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
-            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
-        )
-        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), logger: logger)
-        try await app.test(.router) { client in try await test(client, tokens) }
+        try await SubscriberHarness(upstreams: [upstream], throttle: throttle).run { client, dependencies in
+            try await test(client, dependencies.access!.tokens)
+        }
     }
 
     static let basicAlice: HTTPFields = [.authorization: "Basic " + Data("alice:correct-horse-9".utf8).base64EncodedString()]

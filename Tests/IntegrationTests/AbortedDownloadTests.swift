@@ -49,7 +49,7 @@ struct AbortedDownloadTests {
         proxy.delayBlobAnswers(by: .seconds(2))
         try await proxy.run { proxyPort in
             try await withSubscriberFerry(billing: true, upstream: "http://127.0.0.1:\(proxyPort)") { subscriber in
-                _ = try await subscriber.billing!.store.save(Self.onePlan)
+                _ = try await subscriber.billing!.addPlan(Self.onePlan)
                 let alice = try await subscriber.addSubscriber("alice", plan: "one")
                 let token = try await subscriber.bearerToken("alice", repositories: ["ferry/small"])
 

@@ -59,7 +59,7 @@ struct BillingIntegrationTests {
         let big = try #require(try environment.layoutLayers("big").first)
         let small = try environment.layoutLayers("small")
         try await withSubscriberFerry(billing: true) { subscriber in
-            _ = try await subscriber.billing!.store.save(Plan(
+            _ = try await subscriber.billing!.addPlan(Plan(
                 name: "tiny", priceMinor: 100, currency: "CNY", monthlyQuotaBytes: 1024, requestsPerMinute: 600,
                 manifestPullsPerWindow: 100, manifestWindowSeconds: 3600, maxConcurrentDownloads: 4, maxClientAddressesPerDay: 3
             ))
@@ -84,7 +84,7 @@ struct BillingIntegrationTests {
             let (refused, _) = try await blob("ferry/small", small[1].digest)
             #expect(refused.status == .tooManyRequests)
             #expect(refused.headers.first(name: "Retry-After").flatMap(Int.init).map { $0 > 0 } == true)
-            let usage = try await subscriber.billing!.store.subscription(userID: try await subscriber.accounts.user("alice").id)
+            let usage = try await subscriber.billing!.subscription(userID: try await subscriber.accounts.user("alice").id)
             var errorRequest = HTTPClientRequest(url: "\(subscriber.ferry.url)/v2/ferry/small/blobs/\(small[1].digest)")
             errorRequest.headers.add(name: "Authorization", value: "Bearer \(token)")
             let message = String(buffer: try await HTTPClient.shared.execute(errorRequest, timeout: .seconds(10)).body.collect(upTo: 1 << 16))
@@ -95,7 +95,7 @@ struct BillingIntegrationTests {
 
     @Test func rateAndManifestPullLimitsAnswer429WithHeaders() async throws {
         try await withSubscriberFerry(billing: true) { subscriber in
-            _ = try await subscriber.billing!.store.save(Plan(
+            _ = try await subscriber.billing!.addPlan(Plan(
                 name: "slow", priceMinor: 100, currency: "CNY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 5,
                 manifestPullsPerWindow: 2, manifestWindowSeconds: 21600, maxConcurrentDownloads: 4, maxClientAddressesPerDay: 3
             ))
@@ -157,11 +157,11 @@ struct BillingIntegrationTests {
         try await withSubscriberFerry(billing: true) { subscriber in
             let alice = try await subscriber.addSubscriber("alice")
             let billing = subscriber.billing!
-            var subscription = try #require(try await billing.store.subscription(userID: alice.id))
+            var subscription = try #require(try await billing.subscription(userID: alice.id))
             let calendar = billing.calendar
             subscription.periodStart = calendar.adding(months: -2, to: billing.today, anchorDay: billing.today.day)
             subscription.periodEnd = calendar.adding(days: -10, to: billing.today)
-            try await billing.store.save(subscription)
+            try await subscriber.withStore { [subscription] in try await $0.save(subscription) }
             let login = try await ProcessRunner.run(
                 "/usr/bin/env", ["docker", "login", subscriber.ferry.address, "-u", "alice", "--password-stdin"],
                 environment: ["DOCKER_CONFIG": temporaryDirectory("docker")], input: "correct-horse-9\n"

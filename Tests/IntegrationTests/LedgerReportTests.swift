@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import ferry
+import FerryServer
 
 /// The books against real PostgreSQL (billing review H3, H4, M1, M4, L7): charges frozen
 /// per period, payments and refunds in their own currencies, a plan change from the next
@@ -25,8 +25,7 @@ struct LedgerReportTests {
     func withLedger<T: Sendable>(_ body: @Sendable (BillingService, AccountService, Clock, String) async throws -> T) async throws -> T {
         let environment = try TestEnvironment.require()
         let databaseURL = try await environment.makeDatabase()
-        return try await withDatabase(try DatabaseSettings.parse(databaseURL), logger: quietLogger) { database in
-            _ = try await SchemaMigrator(client: database, migrations: try SchemaMigrator.load(directory: FerryConfiguration.defaultMigrationsDirectory()), logger: quietLogger).migrate()
+        return try await withMigratedDatabase(databaseURL) { database in
             let clock = Clock()
             let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
             let store = PostgresBillingStore(client: database, logger: quietLogger, calendar: calendar, now: { clock.now })
@@ -43,11 +42,7 @@ struct LedgerReportTests {
     }
 
     func report(_ billing: BillingService, _ month: String) async throws -> UsageReport {
-        let range = try #require(BillingCalendar.monthRange(month))
-        return try await billing.store.report(
-            month: month, first: range.first, next: range.next,
-            monthStart: billing.calendar.start(of: range.first), monthEnd: billing.calendar.start(of: range.next), username: nil
-        )
+        try await billing.monthlyReport(month: month)
     }
 
     @Test func twoMonthsTwoCurrenciesARefundAPlanChangeAndADeletedUser() async throws {
@@ -56,7 +51,7 @@ struct LedgerReportTests {
             let (alice, _) = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
             let (bob, _) = try await accounts.createUser(username: "bob", email: nil, password: "correct-horse-9")
             let (carol, _) = try await accounts.createUser(username: "carol", email: nil, password: "correct-horse-9")
-            _ = try await billing.store.save(Plan(
+            _ = try await billing.addPlan(Plan(
                 name: "team", priceMinor: 990, currency: "USD", monthlyQuotaBytes: 200 << 30, requestsPerMinute: 600,
                 manifestPullsPerWindow: 200, manifestWindowSeconds: 21600, maxConcurrentDownloads: 8, maxClientAddressesPerDay: 5
             ))
@@ -68,9 +63,11 @@ struct LedgerReportTests {
             _ = try await billing.recordPayment(userID: bob.id, username: "bob", amountMinor: 990, reference: "B1", months: 1, planName: "team")
             // Oct 25: basic becomes 5.00; nothing already charged changes.
             clock.set("2026-10-25")
-            var basic = try await billing.plan(named: "basic")
-            basic.priceMinor = 500
-            _ = try await billing.store.save(basic)
+            _ = try await billing.editPlan(named: "basic") { plan in
+                var plan = plan
+                plan.priceMinor = 500
+                return plan
+            }
             // Nov 2: alice moves to pro from her next period (Nov 15).
             clock.set("2026-11-02")
             let (_, effective) = try await billing.changePlan(userID: alice.id, username: "alice", planName: "pro")
@@ -155,7 +152,7 @@ struct LedgerReportTests {
             // --plan on a payment changes the plan from the next period, never silently ignored.
             let outcome = try await billing.recordPayment(userID: alice.id, username: "alice", amountMinor: 1500, reference: "R-2", months: 1, planName: "pro")
             #expect(outcome.subscription?.periodEnd == CalendarDay(year: 2027, month: 3, day: 3))
-            let charges = try await billing.store.charges(userID: alice.id)
+            let charges = try #require(try await billing.subscriptionDetails(userID: alice.id)).charges
             #expect(charges.map(\.planName) == ["basic", "pro", "pro", "pro"])
             #expect(charges.map(\.amountMinor) == [300, 1500, 1500, 1500])
             // Refunds never exceed the payment.
@@ -178,9 +175,9 @@ struct LedgerReportTests {
                     group.addTask { _ = try await billing.cancel(userID: user.id, username: user.username) }
                     try await group.waitForAll()
                 }
-                let subscription = try #require(try await billing.store.subscription(userID: user.id))
+                let subscription = try #require(try await billing.subscription(userID: user.id))
                 #expect(subscription.periodEnd == CalendarDay(year: 2027, month: 2, day: 3), "round \(round)")
-                #expect(try await billing.store.charges(userID: user.id).count == 3)
+                #expect(try await billing.subscriptionDetails(userID: user.id)?.charges.count == 3)
             }
         }
     }
@@ -194,14 +191,14 @@ struct LedgerReportTests {
             try await psql(database, "ALTER DATABASE \(name) SET datestyle = 'German'")
             // New connections (this test's pool may hold old ones) see the setting.
             let germanURL = database
-            try await withDatabase(try DatabaseSettings.parse(germanURL), logger: quietLogger) { german in
+            try await withDatabase(try DatabaseSettings.parse(germanURL)) { german in
                 let rows = try await german.query("SHOW datestyle")
                 for try await style in rows.decode(String.self) { #expect(style.hasPrefix("German")) }
                 let store = PostgresBillingStore(client: german, logger: quietLogger, calendar: billing.calendar, now: { clock.now })
                 let subscription = try #require(try await store.subscription(userID: alice.id))
                 #expect(subscription.periodStart == CalendarDay(year: 2026, month: 11, day: 30))
                 #expect(subscription.periodEnd == CalendarDay(year: 2026, month: 12, day: 30))
-                #expect(try await store.standing(username: "alice")?.plan.name == "basic")
+                #expect(try await store.standing(userID: alice.id)?.plan.name == "basic")
             }
         }
     }

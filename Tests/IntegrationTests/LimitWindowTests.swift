@@ -5,7 +5,7 @@ import Logging
 import PostgresNIO
 import Testing
 
-@testable import ferry
+import FerryServer
 
 /// Request-rate buckets and manifest-pull windows kept in PostgreSQL (review L3): what
 /// one server counted, the next one (a restart, a deploy) still counts.
@@ -14,8 +14,7 @@ struct LimitWindowTests {
     @Test func pullsCountedByOneServerAreCountedByTheNext() async throws {
         let environment = try TestEnvironment.require()
         let database = try await environment.makeDatabase()
-        try await withDatabase(try DatabaseSettings.parse(database), logger: quietLogger) { client in
-            _ = try await SchemaMigrator(client: client, migrations: try SchemaMigrator.load(directory: FerryConfiguration.defaultMigrationsDirectory()), logger: quietLogger).migrate()
+        try await withMigratedDatabase(database) { client in
             // Dates and times must not depend on the session's DateStyle (review L7).
             try await client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(database.split(separator: "/").last!.split(separator: "?").first!) SET datestyle = 'German'"))
             let store = PostgresBillingStore(client: client, logger: quietLogger)
@@ -34,7 +33,7 @@ struct LimitWindowTests {
             }
 
             let first = server()
-            let standing = try await first.admit(username: "alice")
+            let standing = try await first.admit(userID: userID, username: "alice")
             for _ in 0..<3 {
                 try first.admitRequest(standing)
                 _ = try first.admitManifestPull(standing)
@@ -43,7 +42,7 @@ struct LimitWindowTests {
             clock.advance(by: 60)
 
             let second = server()
-            let restarted = try await second.admit(username: "alice")
+            let restarted = try await second.admit(userID: userID, username: "alice")
             #expect(second.manifestPullsRemaining(restarted) == 2)
             _ = try second.admitManifestPull(restarted)
             _ = try second.admitManifestPull(restarted)

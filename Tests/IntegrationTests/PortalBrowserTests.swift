@@ -132,6 +132,6 @@ struct PortalBrowserTests {
             )
         }
         guard !batch.rows.isEmpty else { return }
-        try await billing.store.apply(batch)
+        try await subscriber.withStore { [batch] in try await $0.apply(batch) }
     }
 }

@@ -39,17 +39,13 @@ struct PortalIntegrationTests {
 
             let billing = subscriber.billing!
             let month = String(billing.today.description.prefix(7))
-            let range = BillingCalendar.monthRange(month)!
-            let report = try await billing.store.report(
-                month: month, first: range.first, next: range.next,
-                monthStart: billing.calendar.start(of: range.first), monthEnd: billing.calendar.start(of: range.next), username: "alice"
-            )
+            let report = try await billing.monthlyReport(month: month, username: "alice")
             let line = try #require(report.users.first)
             #expect(line.bytesServed > 0)
             #expect(element("bytes-served", in: dashboard.html) == UsageReport.bytes(line.bytesServed))
             #expect(element("manifest-pulls", in: dashboard.html) == String(line.manifestPulls))
             #expect(dashboard.html.contains(#"<rect class="bar""#), "the chart has a bar for today")
-            let repositories = try await billing.store.topRepositories(userID: alice.id, first: range.first, next: range.next, limit: 5)
+            let repositories = try await billing.dashboard(userID: alice.id, month: month).repositories
             #expect(repositories.count == 1)
             #expect(dashboard.html.contains("<code>\(repositories[0].name)</code>"))
             #expect(dashboard.html.contains("basic"))
@@ -76,7 +72,7 @@ struct PortalIntegrationTests {
 
             let paid = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2", "plan": "pro"])
             #expect(paid.status == 200, "\(paid.html.prefix(500))")
-            let subscription = try #require(try await subscriber.billing!.store.subscription(userID: bob.id))
+            let subscription = try #require(try await subscriber.billing!.subscription(userID: bob.id))
             #expect(paid.html.contains("Recorded 15.00 CNY from bob; paid until \(subscription.periodEnd)."))
             #expect(paid.html.contains("<td>root</td><td>payment</td><td>bob</td>"))
             let again = try await browser.post("/account/admin/payments", ["csrf": csrf, "username": "bob", "amount": "15.00", "reference": "order-7", "months": "2"])
@@ -91,7 +87,7 @@ struct PortalIntegrationTests {
             #expect(refused.status == 400)
             #expect(refused.html.contains("is not an amount in CNY"), "\(refused.html.prefix(2000))")
             // A JPY plan's amounts have no decimals: 500 is 500 yen, not 50,000 (review M2).
-            _ = try await subscriber.billing!.store.save(Plan(
+            _ = try await subscriber.billing!.addPlan(Plan(
                 name: "tokyo", priceMinor: 500, currency: "JPY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 60,
                 manifestPullsPerWindow: 10, manifestWindowSeconds: 3600, maxConcurrentDownloads: 1, maxClientAddressesPerDay: 1
             ))

@@ -3,7 +3,7 @@ import FerryTestSupport
 import Foundation
 import Testing
 
-@testable import ferry
+import FerryServer
 
 /// The user repository conformance suite against real PostgreSQL (the in-memory
 /// repository runs the same suite in AccountsTests).
@@ -11,9 +11,7 @@ import Testing
 struct PostgresConformanceTests {
     @Test func postgresUserRepositoryConforms() async throws {
         let environment = try TestEnvironment.require()
-        let settings = try DatabaseSettings.parse(try await environment.makeDatabase())
-        try await withDatabase(settings, logger: quietLogger) { client in
-            _ = try await SchemaMigrator(client: client, migrations: try SchemaMigrator.load(directory: FerryConfiguration.defaultMigrationsDirectory()), logger: quietLogger).migrate()
+        try await withMigratedDatabase(try await environment.makeDatabase()) { client in
             try await UserRepositoryConformance.run(PostgresUserRepository(client: client, logger: quietLogger))
         }
     }

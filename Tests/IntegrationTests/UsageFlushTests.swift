@@ -4,7 +4,7 @@ import Logging
 import PostgresNIO
 import Testing
 
-@testable import ferry
+import FerryServer
 
 #if canImport(Glibc)
 import Glibc
@@ -67,8 +67,7 @@ struct UsageFlushTests {
     @Test func batchIdsAreForgottenAfterTheirRetention() async throws {
         let environment = try TestEnvironment.require()
         let database = try await environment.makeDatabase()
-        try await withDatabase(try DatabaseSettings.parse(database), logger: quietLogger) { client in
-            _ = try await SchemaMigrator(client: client, migrations: try SchemaMigrator.load(directory: FerryConfiguration.defaultMigrationsDirectory()), logger: quietLogger).migrate()
+        try await withMigratedDatabase(database) { client in
             let store = PostgresBillingStore(client: client, logger: quietLogger)
             try await client.query("INSERT INTO usage_batches (batch_id, flushed_at) VALUES (gen_random_uuid(), now() - interval '8 days'), (gen_random_uuid(), now() - interval '6 days')")
             let recent = UsageBatch()

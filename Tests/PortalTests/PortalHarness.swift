@@ -1,5 +1,6 @@
 import Accounts
 import Cache
+import FerryServer
 import FerryTestSupport
 import Foundation
 import Gateway
@@ -34,29 +35,19 @@ struct PortalHarness: Sendable {
         return try await accounts.setRole(name, role)
     }
 
+    /// Runs `test` against the real application (`buildApplication` over
+    /// `Dependencies.inMemory`) in `subscribers` mode, with this harness's accounts,
+    /// audit log, throttle and clock.
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let now: @Sendable () -> Date = { [clock] in clock.now }
-        let authenticator = try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger, now: now)
-        let configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL, mirrorDomain: "mirror.test")
-        let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
-        try await tokens.replaceKeys([try SigningKey.generate(now: Date())])
-        let auth = GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: nil, statusLifetime: 0, now: now)
-        let settings = PortalSettings(
-            publicURL: publicURL, registries: [.init(name: "docker.io", server: "https://registry-1.docker.io"), .init(name: "quay.io", server: "https://quay.io")],
-            defaultRegistry: "docker.io", mirrorDomain: "mirror.test", servesTLS: false, requestsPerMinute: requestsPerMinute
+        let configuration = try await testConfiguration([
+            "access-mode": "subscribers", "public-url": publicURL.absoluteString, "mirror-domain": "mirror.test",
+            "upstreams": "docker,quay", "portal.requests-per-minute": String(requestsPerMinute),
+        ])
+        let dependencies = try await Dependencies.inMemory(
+            configuration, upstreams: [InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)], users: users, audit: audit,
+            hasher: hasher, throttle: throttle, now: { [clock] in clock.now }, logger: logger
         )
-        let portal = Portal(
-            accounts: accounts, authenticator: authenticator, sessions: PortalSessions(users: users, now: now), audit: audit, billing: nil,
-            settings: settings, renderer: try await PageRenderer.bundled(), now: now
-        )
-        let root = NSTemporaryDirectory() + "ferry-portal-http-\(UUID().uuidString)"
-        let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
-        let controller = RegistryController(
-            directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "docker"),
-            manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: logger),
-            blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: root), logger: logger)
-        )
-        let app = buildApplication(configuration: configuration, controller: controller, access: .subscribers(auth), portal: portal, logger: logger)
+        let app = try await buildApplication(configuration, dependencies, logger: logger)
         try await app.test(.router, test)
     }
 }

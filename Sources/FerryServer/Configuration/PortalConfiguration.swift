@@ -2,12 +2,12 @@
 ///
 /// Configuration keys:
 /// - `portal.requests-per-minute`: page requests one client address may make per minute
-///   (10–100000, default 240).
+///   (1–100000, default 240).
 public struct PortalConfiguration: Sendable {
     public var requestsPerMinute: Int
 
     /// Reads the keys above from the top-level `reader`.
     public init(reader: ConfigValues) throws(ConfigurationError) {
-        requestsPerMinute = try reader.scoped(to: "portal").int("requests-per-minute", default: 240, range: 10...100_000)
+        requestsPerMinute = try reader.scoped(to: "portal").int("requests-per-minute", default: 240, range: 1...100_000)
     }
 }

@@ -8,7 +8,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-@testable import ferry
+import FerryServer
+import FerryTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -18,11 +19,11 @@ let quietLogger = Logger(label: "ferry-integration", factory: { _ in SwiftLogNoO
 
 /// Runs an application on a loopback port for the duration of `body`, passing the port.
 func withServer<App: ApplicationProtocol, T: Sendable>(
-    _ makeApp: (@escaping @Sendable (any Channel) async -> Void) -> App,
+    _ makeApp: (@escaping @Sendable (any Channel) async -> Void) async throws -> App,
     _ body: (Int) async throws -> T
 ) async throws -> T {
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-    let app = makeApp { channel in
+    let app = try await makeApp { channel in
         portSink.yield(channel.localAddress?.port ?? 0)
         portSink.finish()
     }
@@ -76,7 +77,8 @@ struct FerryInstance: Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
 }
 
-/// Runs Ferry (the same wiring as `ferry serve`) with the given upstreams.
+/// Runs Ferry in `open` mode with the given upstreams: `buildApplication` over
+/// `Dependencies.live`, configured through the keys an operator would set.
 func withFerry<T: Sendable>(
     upstreams: [UpstreamConfiguration],
     defaultID: String,
@@ -85,38 +87,38 @@ func withFerry<T: Sendable>(
     cacheBudget: Int64? = nil,
     _ body: (FerryInstance) async throws -> T
 ) async throws -> T {
-    // The same upstream client `ferry serve` builds (connection pool included).
-    let client = ServeCommand.makeUpstreamClient(connectTimeout: .seconds(2), readTimeout: .seconds(30))
-    do {
-        let store = try FileSystemBlobStore(root: dataDirectory)
-        let inventory = try CacheInventory.open(root: dataDirectory, logger: quietLogger)
-        let manifestStore = try FileSystemManifestStore(root: dataDirectory, inventory: inventory)
-        let evictor = cacheBudget.map { budget in
-            CacheEvictor(inventory: inventory, manifests: manifestStore, budget: budget, lowWaterFraction: 0.9, logger: quietLogger)
-        }
-        let result = try await withServer({ onRunning in
-            let resolved = upstreams.map { RegistryUpstream(configuration: $0, client: client, responseTimeout: .seconds(5), logger: quietLogger) as any Upstream }
-            let controller = RegistryController(
-                directory: try! UpstreamDirectory(upstreams: resolved, defaultID: defaultID),
-                manifests: PullThroughManifestCache(store: manifestStore, revalidationInterval: revalidation, logger: quietLogger),
-                blobs: PullThroughBlobCache(store: store, logger: quietLogger, inventory: inventory, evictor: evictor)
-            )
-            return buildApplication(
-                configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, publicURL: URL(string: "http://127.0.0.1")!),
-                controller: controller,
-                access: .open,
-                logger: quietLogger,
-                onServerRunning: onRunning
-            )
-        }) { port in
-            try await body(FerryInstance(port: port, dataDirectory: dataDirectory, evictor: evictor))
-        }
-        try await client.shutdown()
-        return result
-    } catch {
-        try? await client.shutdown()
-        throw error
+    var values = upstreamKeys(upstreams, defaultID: defaultID)
+    values["data-dir"] = dataDirectory
+    values["cache.tag-revalidation"] = "\(Int(revalidation))s"
+    values["upstream-timeout.connect"] = "2s"
+    values["upstream-timeout.response"] = "5s"
+    if let cacheBudget { values["cache.max-size"] = "\(cacheBudget)B" }
+    let configuration = try await testConfiguration(values)
+    let dependencies = try await Dependencies.live(configuration, logger: quietLogger)
+    return try await withServer({ onRunning in
+        try await buildApplication(configuration, dependencies, logger: quietLogger, onServerRunning: onRunning)
+    }) { port in
+        try await body(FerryInstance(port: port, dataDirectory: dataDirectory, evictor: dependencies.cache.evictor))
     }
+}
+
+/// The configuration keys naming `upstreams`, as a config file would.
+func upstreamKeys(_ upstreams: [UpstreamConfiguration], defaultID: String) -> [String: String] {
+    var values = ["upstreams": upstreams.map(\.id).joined(separator: ","), "default-upstream": defaultID]
+    for upstream in upstreams {
+        let key = "upstream.\(upstream.id)"
+        values["\(key).registry"] = upstream.registry
+        values["\(key).url"] = upstream.url.absoluteString
+        values["\(key).library"] = String(upstream.usesLibraryNamespace)
+        if !upstream.aliases.isEmpty { values["\(key).aliases"] = upstream.aliases.joined(separator: ",") }
+        if !upstream.hosts.isEmpty { values["\(key).hosts"] = upstream.hosts.joined(separator: ",") }
+        if !upstream.trustedRealmHosts.isEmpty { values["\(key).trusted-realms"] = upstream.trustedRealmHosts.joined(separator: ",") }
+        if let credentials = upstream.credentials {
+            values["\(key).username"] = credentials.username
+            values["\(key).password"] = credentials.password
+        }
+    }
+    return values
 }
 
 /// An upstream description pointing at a test registry.

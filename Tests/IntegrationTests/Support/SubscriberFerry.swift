@@ -11,7 +11,8 @@ import NIOPosix
 import Portal
 import PostgresNIO
 
-@testable import ferry
+import FerryServer
+import FerryTestSupport
 
 /// A Ferry gateway in `subscribers` mode over its own fresh PostgreSQL database, and
 /// the services to set up users, plans and subscriptions with.
@@ -31,6 +32,15 @@ struct SubscriberFerry: Sendable {
         try await accounts.createUser(username: name, email: nil, password: password).0
     }
 
+    /// Runs `body` with a billing store of its own over the instance's database, for
+    /// test fixtures the product has no command for (usage from past days, a
+    /// subscription that ended long ago).
+    func withStore<T: Sendable>(_ body: @Sendable (PostgresBillingStore) async throws -> T) async throws -> T {
+        try await withDatabase(try DatabaseSettings.parse(databaseURL)) { client in
+            try await body(PostgresBillingStore(client: client, logger: quietLogger, calendar: billing?.calendar ?? BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)))
+        }
+    }
+
     /// Creates a user subscribed to `plan`.
     @discardableResult
     func addSubscriber(_ name: String, plan: String = "basic") async throws -> User {
@@ -40,83 +50,50 @@ struct SubscriberFerry: Sendable {
     }
 }
 
-/// Runs Ferry in subscribers mode (the same wiring as `ferry serve`) against the test
-/// registry, with user status re-read on every request (no waiting in tests). With
-/// `billing`, plans are enforced and usage metered (flushed when the test calls
-/// `meter.flush()`, or every `flushInterval`). `upstream` replaces the test registry's
-/// URL (e.g. with an `UpstreamProxy` in front of it).
+/// Runs Ferry in subscribers mode against the test registry over its own fresh
+/// PostgreSQL database: `buildApplication` over `Dependencies.live`, exactly as `ferry
+/// serve` builds it, configured through the keys an operator sets. Two settings differ
+/// from the defaults: the standing of credentials and plans is re-read on every request
+/// (`token.recheck-interval: 0s`; the 5-second bound is pinned by the unit tests), and
+/// usage is flushed when the test calls `meter.flush()` (or every `flushInterval`). With
+/// `billing`, plans are enforced and usage metered. `upstream` replaces the test
+/// registry's URL (e.g. with an `UpstreamProxy` in front of it).
 func withSubscriberFerry<T: Sendable>(
     mirrorDomain: String? = "mirror.test",
     billing: Bool = false,
-    flushInterval: Duration = .seconds(3600),
+    flushInterval: Duration = .seconds(300),
     upstream upstreamURL: String? = nil,
     _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
     let environment = try TestEnvironment.require()
     let databaseURL = try await environment.makeDatabase()
-    let settings = try DatabaseSettings.parse(databaseURL)
     let port = reserveFreePort()
-    let configuration = GatewayConfiguration(
-        host: "127.0.0.1", port: port, publicURL: URL(string: "http://127.0.0.1:\(port)")!, mirrorDomain: mirrorDomain
-    )
-    let dataDirectory = temporaryDirectory("subscriber")
-    let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-    do {
-        let result = try await withDatabase(settings, logger: quietLogger) { database in
-            _ = try await SchemaMigrator(client: database, migrations: try SchemaMigrator.load(directory: FerryConfiguration.defaultMigrationsDirectory()), logger: quietLogger).migrate()
-            let users = PostgresUserRepository(client: database, logger: quietLogger)
-            let keys = PostgresSigningKeyRepository(client: database, logger: quietLogger)
-            let tokens = RegistryTokenService(issuer: "ferry", service: configuration.tokenService, lifetime: 300)
-            try await tokens.replaceKeys(try await keys.keysCreatingFirst(now: Date()))
-            let hasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 4096, iterations: 1, parallelism: 1))
-            let accounts = AccountService(users: users, hasher: hasher)
+    var values = upstreamKeys([testUpstream(id: "local", registry: "registry.test", url: upstreamURL ?? environment.upstream.absoluteString)], defaultID: "local")
+    values.merge([
+        "access-mode": "subscribers", "database.url": databaseURL, "listen.port": String(port), "public-url": "http://127.0.0.1:\(port)",
+        "billing.enabled": String(billing), "usage.flush-interval": "\(flushInterval.components.seconds)s", "token.recheck-interval": "0s",
+        "upstream-timeout.response": "5s", "migrations-dir": DatabaseConfiguration.defaultMigrationsDirectory(),
+    ]) { $1 }
+    if let mirrorDomain { values["mirror-domain"] = mirrorDomain }
+    let configuration = try await testConfiguration(values)
+    let dependencies = try await Dependencies.live(configuration, logger: quietLogger)
+    return try await withServer({ onRunning in
+        try await buildApplication(configuration, dependencies, logger: quietLogger, onServerRunning: onRunning)
+    }) { boundPort in
+        try await body(SubscriberFerry(
+            ferry: FerryInstance(port: boundPort, dataDirectory: configuration.cache.dataDirectory),
+            accounts: dependencies.access!.accounts, tokens: dependencies.access!.tokens, databaseURL: databaseURL, configuration: configuration.gateway,
+            billing: dependencies.billingService, meter: dependencies.billing?.meter
+        ))
+    }
+}
 
-            let store = PostgresBillingStore(client: database, logger: quietLogger)
-            let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)
-            let meter = UsageMeter(sink: store, calendar: calendar, logger: quietLogger)
-            let gatewayBilling = billing
-                ? GatewayBilling(limits: SubscriberLimits(source: store, states: store, meter: meter, calendar: calendar, graceDays: 3, standingLifetime: 0), meter: meter, flushInterval: flushInterval)
-                : nil
-            let authenticator = try Authenticator(users: users, hasher: hasher, logger: quietLogger)
-            let auth = GatewayAuth(tokens: tokens, authenticator: authenticator, accounts: accounts, billing: gatewayBilling, statusLifetime: 0)
-            let portal = Portal(
-                accounts: accounts, authenticator: authenticator, sessions: PortalSessions(users: users),
-                audit: PostgresAuditLog(client: database, logger: quietLogger),
-                billing: gatewayBilling.map { PortalBilling(limits: $0.limits, service: BillingService(store: store, calendar: calendar, graceDays: 3)) },
-                settings: PortalSettings(
-                    publicURL: configuration.publicURL, registries: [.init(name: "registry.test", server: environment.upstream.absoluteString)],
-                    defaultRegistry: "registry.test", mirrorDomain: mirrorDomain, servesTLS: false
-                ),
-                renderer: try await PageRenderer.bundled()
-            )
-            let upstream = RegistryUpstream(
-                configuration: testUpstream(id: "local", registry: "registry.test", url: upstreamURL ?? environment.upstream.absoluteString),
-                client: client, responseTimeout: .seconds(5), logger: quietLogger
-            )
-            let controller = RegistryController(
-                directory: try UpstreamDirectory(upstreams: [upstream], defaultID: "local"),
-                manifests: PullThroughManifestCache(store: try FileSystemManifestStore(root: dataDirectory), revalidationInterval: 300, logger: quietLogger),
-                blobs: PullThroughBlobCache(store: try FileSystemBlobStore(root: dataDirectory), logger: quietLogger) { upstream, bytes in
-                    meter.recordUpstreamBytes(upstream: upstream, bytes: bytes)
-                }
-            )
-            return try await withServer({ onRunning in
-                buildApplication(
-                    configuration: configuration, controller: controller, access: .subscribers(auth), portal: portal, logger: quietLogger, onServerRunning: onRunning
-                )
-            }) { boundPort in
-                try await body(SubscriberFerry(
-                    ferry: FerryInstance(port: boundPort, dataDirectory: dataDirectory),
-                    accounts: accounts, tokens: tokens, databaseURL: databaseURL, configuration: configuration,
-                    billing: billing ? BillingService(store: store, calendar: calendar, graceDays: 3) : nil,
-                    meter: billing ? meter : nil
-                ))
-            }
-        }
-        try await client.shutdown()
-        return result
-    } catch {
-        try? await client.shutdown()
-        throw error
+/// Runs `body` with a client of the PostgreSQL database at `url`, migrated as `ferry
+/// serve` migrates it.
+func withMigratedDatabase<T: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    try await withDatabase(try DatabaseSettings.parse(url)) { client in
+        _ = try await SchemaMigrator(client: client, migrations: try SchemaMigrator.load(directory: DatabaseConfiguration.defaultMigrationsDirectory()), logger: quietLogger)
+            .migrate()
+        return try await body(client)
     }
 }
