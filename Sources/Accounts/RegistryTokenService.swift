@@ -35,6 +35,7 @@ public final class RegistryTokenService: Sendable {
         let collection: JWTKeyCollection
         let active: SigningKey?
         let x5c: [String]
+        var keyIDs: Set<String> = []
     }
 
     private let keySet: Mutex<KeySet>
@@ -56,8 +57,11 @@ public final class RegistryTokenService: Sendable {
         let active = keys.max { $0.createdAt < $1.createdAt }
         // JWTKit takes the chain as PEM, checks it, and writes base64 DER into the header.
         let x5c = try active.map { [try $0.certificatePEM] } ?? []
-        keySet.withLock { $0 = KeySet(collection: collection, active: active, x5c: x5c) }
+        keySet.withLock { $0 = KeySet(collection: collection, active: active, x5c: x5c, keyIDs: Set(keys.map(\.keyID))) }
     }
+
+    /// The ids of the keys tokens are verified with.
+    public var keyIDs: Set<String> { keySet.withLock { $0.keyIDs } }
 
     /// The key that signs new tokens.
     public var activeKey: SigningKey? { keySet.withLock { $0.active } }

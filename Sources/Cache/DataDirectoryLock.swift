@@ -33,3 +33,10 @@ public final class DataDirectoryLock: Sendable {
         return DataDirectoryLock(descriptor: descriptor)
     }
 }
+
+/// Another process holds the data directory's lock (two servers never share a cache).
+public struct DataDirectoryInUse: Error, CustomStringConvertible {
+    public let layout: CacheLayout
+
+    public var description: String { "data-dir \(layout.root) is in use by another ferry serve" }
+}

@@ -59,7 +59,7 @@ public struct MirrorCache: Sendable {
 
     /// Opens (creating) the cache under `layout`: takes the directory's lock, opens the
     /// index (reading only its totals, however large the cache) and removes temporary
-    /// files a crash left. Throws `CacheError(.unavailable)` with a one-line reason.
+    /// files a crash left. Throws `DataDirectoryInUse` when another server holds it.
     public static func open(
         _ layout: CacheLayout, settings: Settings, pools: BlobIOPools = .shared, observers: Observers = Observers(), logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
@@ -67,9 +67,7 @@ public struct MirrorCache: Sendable {
         try FileSystemBlobStore.makeDirectory(layout.root)
         var lock: DataDirectoryLock?
         if settings.exclusive {
-            guard let taken = try DataDirectoryLock.acquire(layout) else {
-                throw CacheError(.unavailable, "data-dir \(layout.root) is in use by another ferry serve")
-            }
+            guard let taken = try DataDirectoryLock.acquire(layout) else { throw DataDirectoryInUse(layout: layout) }
             lock = taken
         }
         let blobStore = try FileSystemBlobStore(layout: layout, reserve: settings.minimumFree, pools: pools)

@@ -21,101 +21,108 @@ extension Dependencies {
         let upstreams = configuration.upstreams
         let httpClient = HTTPClientService(client: HTTPClientService.upstreamClient(connectTimeout: upstreams.connectTimeout, readTimeout: upstreams.readTimeout))
         let blobClient = HTTPClientService(client: HTTPClientService.upstreamClient(connectTimeout: upstreams.connectTimeout, readTimeout: upstreams.readTimeout))
-        let registries: [any Upstream] = upstreams.upstreams.map { upstream in
-            RegistryUpstream(
-                configuration: upstream, client: httpClient.client, blobClient: blobClient.client, responseTimeout: upstreams.responseTimeout, logger: logger,
-                observe: { method, status, duration in
-                    observed.upstreamRequest(upstream: upstream.registry, method: method, status: status, duration: duration)
-                }
-            )
-        }
-        let directory = try UpstreamDirectory(upstreams: registries, configuration)
-
-        var database: (client: PostgresClient, services: DatabaseServices)?
-        var subscribers: Subscribers?
-        if configuration.accessMode == .subscribers {
-            let settings = try configuration.database.required(by: "access-mode subscribers")
-            let client = PostgresClient(configuration: settings.configuration, backgroundLogger: quietLogger)
-            // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
-            // flood is refused with 429 rather than stalling downloads.
-            let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
-            let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
-            database = (client, services)
-            subscribers = try Subscribers(
-                configuration, users: services.users, accounts: services.accounts, hasher: hasher,
-                billing: configuration.billing.enabled
-                    ? BillingBackend(standings: services.billingStore, limitStates: services.billingStore, usage: services.billingStore, service: services.billing)
-                    : nil,
-                portal: PortalStorage(sessions: PortalSessions(users: services.users, now: now), audit: services.audit), logger: logger, now: now
-            )
-        }
-
-        let meter = subscribers?.billing?.meter
-        let cache = try MirrorCache.open(
-            configuration.cache.layout,
-            settings: .init(
-                budget: try configuration.cache.budgetBytes(), lowWaterFraction: configuration.cache.lowWater, minimumFree: configuration.cache.minimumFree,
-                tagRevalidation: TimeInterval(configuration.cache.tagRevalidation.components.seconds)
-            ),
-            pools: BlobIOPools.start(),
-            observers: .init(fetched: { upstream, bytes in meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes) }, evicted: observed.evicted),
-            logger: logger, now: now
-        )
-        let tls = try configuration.tls.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
-
-        // Start order; they stop in reverse, after the HTTP server has drained: the
-        // downloads finish, then usage is flushed a last time, then the index closes,
-        // then the HTTP clients and PostgreSQL go.
-        var services: [any Service] = []
-        var beforeServerStarts: [@Sendable () async throws -> Void] = []
-        if let (client, databaseServices) = database, let subscribers, let settings = configuration.database.settings {
-            services.append(client)
-            let migrations = configuration.database.migrationsDirectory
-            let tokens = subscribers.access.tokens
-            let keyFiles = configuration.token.signingKeyFiles
-            beforeServerStarts.append {
-                try await checkReachable(client, settings: settings)
-                let applied = try await databaseServices.migrate(directory: migrations, logger: logger)
-                if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
-                if let keyFiles {
-                    try await tokens.replaceKeys([try keyFiles.load()])
-                } else {
-                    try await tokens.replaceKeys(try await databaseServices.signingKeys.keysCreatingFirst(now: now()))
-                }
-                logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
+        // The clients must be shut down before they go: on any failure below too.
+        do {
+            let registries: [any Upstream] = upstreams.upstreams.map { upstream in
+                RegistryUpstream(
+                    configuration: upstream, client: httpClient.client, blobClient: blobClient.client, responseTimeout: upstreams.responseTimeout, logger: logger,
+                    observe: { method, status, duration in
+                        observed.upstreamRequest(upstream: upstream.registry, method: method, status: status, duration: duration)
+                    }
+                )
             }
-        }
-        services += [httpClient, blobClient, cache.indexService(logger: logger)]
-        if let billing = subscribers?.billing {
-            services.append(UsageFlushService(meter: billing.meter, limits: billing.limits, interval: billing.flushInterval, logger: logger))
-        }
-        services.append(cache.downloadService)
-        if let databaseServices = database?.services, let subscribers, configuration.token.signingKeyFiles == nil {
-            services.append(SigningKeyRefreshService(tokens: subscribers.access.tokens, repository: databaseServices.signingKeys, logger: logger, now: now))
-        }
-        if let tls { services.append(TLSReloadService(certificates: tls, logger: logger)) }
-        services.append(
-            buildAdminApplication(
-                socketPath: cache.layout.adminSocket,
-                controller: CacheAdminController(maintenance: cache.maintenance, defaultTarget: cache.evictor?.lowWater),
-                logger: logger
-            )
-        )
+            let directory = try UpstreamDirectory(upstreams: registries, configuration)
 
-        let client = database?.client
-        let layout = cache.layout
-        return Dependencies(
-            now: now,
-            metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: meter, now: now),
-            directory: directory, cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
-            portal: subscribers?.portal, tls: tls,
-            readiness: {
-                var problems = if let client { await databaseProblems(client) } else { [String]() }
-                if !GatewayOperations.isWritable(layout.temporary) { problems.append("cache directory \(layout.root) is not writable") }
-                return problems
-            },
-            services: services, beforeServerStarts: beforeServerStarts
-        )
+            var database: (client: PostgresClient, services: DatabaseServices)?
+            var subscribers: Subscribers?
+            if configuration.accessMode == .subscribers {
+                let settings = try configuration.database.required(by: "access-mode subscribers")
+                let client = PostgresClient(configuration: settings.configuration, backgroundLogger: quietLogger)
+                // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
+                // flood is refused with 429 rather than stalling downloads.
+                let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
+                let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
+                database = (client, services)
+                subscribers = try Subscribers(
+                    configuration, users: services.users, accounts: services.accounts, hasher: hasher,
+                    billing: configuration.billing.enabled
+                        ? BillingBackend(standings: services.billingStore, limitStates: services.billingStore, usage: services.billingStore, service: services.billing)
+                        : nil,
+                    portal: PortalStorage(sessions: PortalSessions(users: services.users, now: now), audit: services.audit), logger: logger, now: now
+                )
+            }
+
+            let meter = subscribers?.billing?.meter
+            let cache = try MirrorCache.open(
+                configuration.cache.layout,
+                settings: .init(
+                    budget: try configuration.cache.budgetBytes(), lowWaterFraction: configuration.cache.lowWater, minimumFree: configuration.cache.minimumFree,
+                    tagRevalidation: TimeInterval(configuration.cache.tagRevalidation.components.seconds)
+                ),
+                pools: BlobIOPools.start(),
+                observers: .init(fetched: { upstream, bytes in meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes) }, evicted: observed.evicted),
+                logger: logger, now: now
+            )
+            let tls = try configuration.tls.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
+
+            // Start order; they stop in reverse, after the HTTP server has drained: the
+            // downloads finish, then usage is flushed a last time, then the index closes,
+            // then the HTTP clients and PostgreSQL go.
+            var services: [any Service] = []
+            var beforeServerStarts: [@Sendable () async throws -> Void] = []
+            if let (client, databaseServices) = database, let subscribers, let settings = configuration.database.settings {
+                services.append(client)
+                let migrations = configuration.database.migrationsDirectory
+                let tokens = subscribers.access.tokens
+                let keyFiles = configuration.token.signingKeyFiles
+                beforeServerStarts.append {
+                    try await checkReachable(client, settings: settings)
+                    let applied = try await databaseServices.migrate(directory: migrations, logger: logger)
+                    if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
+                    if let keyFiles {
+                        try await tokens.replaceKeys([try keyFiles.load()])
+                    } else {
+                        try await tokens.replaceKeys(try await databaseServices.signingKeys.keysCreatingFirst(now: now()))
+                    }
+                    logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
+                }
+            }
+            services += [httpClient, blobClient, cache.indexService(logger: logger)]
+            if let billing = subscribers?.billing {
+                services.append(UsageFlushService(meter: billing.meter, limits: billing.limits, interval: billing.flushInterval, logger: logger))
+            }
+            services.append(cache.downloadService)
+            if let databaseServices = database?.services, let subscribers, configuration.token.signingKeyFiles == nil {
+                services.append(SigningKeyRefreshService(tokens: subscribers.access.tokens, repository: databaseServices.signingKeys, logger: logger, now: now))
+            }
+            if let tls { services.append(TLSReloadService(certificates: tls, logger: logger)) }
+            services.append(
+                buildAdminApplication(
+                    socketPath: cache.layout.adminSocket,
+                    controller: CacheAdminController(maintenance: cache.maintenance, defaultTarget: cache.evictor?.lowWater),
+                    logger: logger
+                )
+            )
+
+            let client = database?.client
+            let layout = cache.layout
+            return Dependencies(
+                now: now,
+                metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: meter, now: now),
+                directory: directory, cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
+                portal: subscribers?.portal, tls: tls,
+                readiness: {
+                    var problems = if let client { await databaseProblems(client) } else { [String]() }
+                    if !GatewayOperations.isWritable(layout.temporary) { problems.append("cache directory \(layout.root) is not writable") }
+                    return problems
+                },
+                services: services, beforeServerStarts: beforeServerStarts
+            )
+        } catch {
+            try? await httpClient.client.shutdown()
+            try? await blobClient.client.shutdown()
+            throw error
+        }
     }
 }
 

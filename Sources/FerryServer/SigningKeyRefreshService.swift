@@ -22,19 +22,18 @@ public struct SigningKeyRefreshService: Service {
     }
 
     public func run() async throws {
-        let initial = Set(try await repository.allKeys().map(\.keyID))
-        // Shutting down cancels the loop; that is a normal end, not an error.
+        // Shutting down cancels the loop; that is a normal end, not an error. The first
+        // keys were loaded before the listener opened (after the migrations): this
+        // service starts alongside them, so it reads the database only on its first tick.
         try? await cancelWhenGracefulShutdown {
-            var known = initial
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(30))
                 do {
                     try await repository.retireSuperseded(now: now(), retention: TimeInterval(tokens.lifetime + tokens.leeway))
                     let keys = try await repository.allKeys()
                     let ids = Set(keys.map(\.keyID))
-                    if ids != known, !keys.isEmpty {
+                    if ids != tokens.keyIDs, !keys.isEmpty {
                         try await tokens.replaceKeys(keys)
-                        known = ids
                         logger.notice("token signing keys reloaded", metadata: ["active": "\(tokens.activeKey?.keyID ?? "-")", "count": "\(keys.count)"])
                     }
                 } catch {
