@@ -26,7 +26,7 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
         var context = context
         let forwarded = request.headers[values: .xForwardedFor].joined(separator: ",")
         if !forwarded.isEmpty {
-            context.forwardedClient = Self.client(forwardedFor: forwarded, isTrusted: isTrusted)
+            context.forwardedClient = ForwardedFor.client(in: forwarded, isTrusted: isTrusted)
         }
         if let host = request.headers[.xForwardedHost]?.split(separator: ",").first.map({ $0.trimmingCharacters(in: .whitespaces) }), !host.isEmpty,
            host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) {
@@ -38,17 +38,6 @@ public struct ForwardedHeadersMiddleware: RouterMiddleware {
 
     private func isTrusted(_ address: String) -> Bool {
         trusted.contains { $0.contains(address) }
-    }
-
-    /// The rightmost entry that is not a trusted proxy; nil (meaning: the peer) when
-    /// every entry is trusted or an entry that is not an address comes first.
-    public static func client(forwardedFor header: String, isTrusted: (String) -> Bool) -> String? {
-        for hop in header.split(separator: ",").reversed() {
-            let address = IPNetwork.strippingPort(String(hop.trimmingHTTPWhitespace()))
-            guard IPNetwork.bytes(of: address) != nil else { return nil }
-            if !isTrusted(address) { return address }
-        }
-        return nil
     }
 }
 

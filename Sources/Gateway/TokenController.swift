@@ -65,7 +65,7 @@ public struct TokenController: Sendable {
             throw OCIError(.unauthorized, "account \(account) does not match the credentials")
         }
         let (user, credential) = try await authenticate(username: basic.username, secret: basic.secret, context: context)
-        let scopes = query.getAll("scope").flatMap { Self.scopes($0) }
+        let scopes = query.getAll("scope").flatMap { TokenRequestFields.scopes($0) }
         let offline = query["offline_token"].map { $0 == "true" } ?? false
         let clientID = query["client_id"].map(String.init) ?? "unknown"
         return try await tokenResponse(for: user, credential: credential, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
@@ -73,9 +73,9 @@ public struct TokenController: Sendable {
 
     @Sendable func post(_ request: Request, context: FerryRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 64 * 1024)
-        let form = Self.formFields(String(buffer: body))
+        let form = TokenRequestFields.formFields(String(buffer: body))
         try checkService(form["service"])
-        let scopes = (form["scope"] ?? "").split(separator: " ").flatMap { Self.scopes($0) }
+        let scopes = (form["scope"] ?? "").split(separator: " ").flatMap { TokenRequestFields.scopes($0) }
         let clientID = form["client_id"] ?? "unknown"
         switch form["grant_type"] {
         case "password":
@@ -159,24 +159,5 @@ public struct TokenController: Sendable {
         if let service, !service.isEmpty, service != configuration.tokenService {
             throw OCIError(.unauthorized, "unknown service \(OCIError.quote(service)): expected \(configuration.tokenService)")
         }
-    }
-
-    /// Scopes in a `scope` value (several may be space-separated); malformed ones are skipped.
-    static func scopes(_ value: some StringProtocol) -> [Scope] {
-        value.split(separator: " ").compactMap { try? Scope(parsing: String($0)) }
-    }
-
-    /// `application/x-www-form-urlencoded` fields.
-    static func formFields(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
-            }
-            guard let name = parts.first else { continue }
-            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
     }
 }

@@ -53,7 +53,7 @@ import Testing
     let trusted = [IPNetwork("127.0.0.0/8")!, IPNetwork("10.0.0.0/8")!]
 
     func client(_ header: String) -> String? {
-        ForwardedHeadersMiddleware.client(forwardedFor: header) { address in trusted.contains { $0.contains(address) } }
+        ForwardedFor.client(in: header) { address in trusted.contains { $0.contains(address) } }
     }
 
     @Test func readRightToLeftStoppingAtTheFirstUntrustedAddress() {
