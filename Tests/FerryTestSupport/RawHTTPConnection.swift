@@ -9,10 +9,14 @@ import Glibc
 public final class RawHTTPConnection {
     private let descriptor: Int32
 
-    /// Connects to `127.0.0.1:port`.
-    public init(port: Int) throws {
+    /// Connects to `127.0.0.1:port`; with `receiveBuffer`, the socket's receive buffer
+    /// is that small (set before connecting, so the window is small from the start).
+    public init(port: Int, receiveBuffer: Int? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXFailure(call: "socket", code: errno) }
+        if var size = receiveBuffer.map(Int32.init) {
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -22,7 +26,7 @@ public final class RawHTTPConnection {
         }
         guard connected == 0 else {
             let code = errno
-            close(descriptor)
+            Glibc.close(descriptor)
             throw POSIXFailure(call: "connect", code: code)
         }
     }
@@ -38,11 +42,39 @@ public final class RawHTTPConnection {
         }
     }
 
+    /// Reads up to `count` bytes (blocking); empty at end of stream.
+    public func receive(upTo count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let read = buffer.withUnsafeMutableBytes { Glibc.recv(descriptor, $0.baseAddress, count, 0) }
+        guard read >= 0 else { throw POSIXFailure(call: "recv", code: errno) }
+        return Array(buffer.prefix(read))
+    }
+
+    /// Reads a response head (up to the blank line); returns it and the body bytes read
+    /// along with it.
+    public func receiveHead() throws -> (head: String, bodyPrefix: [UInt8]) {
+        var bytes: [UInt8] = []
+        let end = Array("\r\n\r\n".utf8)
+        while true {
+            let chunk = try receive(upTo: 4096)
+            guard !chunk.isEmpty else { throw POSIXFailure(call: "recv (head)", code: ECONNRESET) }
+            bytes += chunk
+            if let range = bytes.firstRange(of: end) {
+                return (String(decoding: bytes[..<range.lowerBound], as: UTF8.self), Array(bytes[range.upperBound...]))
+            }
+        }
+    }
+
+    /// Closes the connection normally.
+    public func close() {
+        Glibc.close(descriptor)
+    }
+
     /// Closes with `SO_LINGER {1, 0}`, so the kernel sends RST instead of FIN.
     public func reset() {
         var option = linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
-        close(descriptor)
+        Glibc.close(descriptor)
     }
 
     /// A failed socket call.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FerryTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -119,5 +120,50 @@ struct OperationsTests {
             let served = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", "SELECT SUM(bytes_served) FROM usage_daily"])
             #expect(served.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(big.size))
         }
+    }
+
+    /// Review "SIGTERM truncation": a slow reader of a large download in flight at
+    /// SIGTERM gets every byte the response announced, then a clean end. Hummingbird
+    /// closed a quiescing connection right after writing the response's end, which
+    /// dropped the bytes still queued behind a full socket buffer; this reader (an 8 KiB
+    /// receive buffer, reading 16 KiB every 2 ms) keeps that queue full on every run.
+    @Test func aSlowReaderGetsTheWholeBodyAcrossASigterm() async throws {
+        let environment = try TestEnvironment.require()
+        let big = try #require(try environment.layoutLayers("big").first)
+        let database = try await environment.makeDatabase()
+        #expect(try await ferry(["migrate"], database: database).succeeded)
+        #expect(try await ferry(["user", "add", "alice", "--password-stdin"], database: database, input: "correct-horse-9").succeeded)
+        #expect(try await ferry(["subscription", "start", "alice", "--plan", "pro"], database: database).succeeded)
+        let port = reserveFreePort()
+        let server = try await serve(database: database, port: port, upstream: environment.upstream.absoluteString)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let bearer = try await token(port: port, scope: "repository:ferry/big:pull")
+        // A miss: the body is written in chunks as the (fast, local) upstream delivers
+        // them, each handed over once the channel is writable, not once it is sent.
+        let path = "/v2/ferry/big/blobs/\(big.digest)"
+
+        let connection = try RawHTTPConnection(port: port, receiveBuffer: 8 << 10)
+        defer { connection.close() }
+        try connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(bearer)\r\n\r\n")
+        let (head, prefix) = try connection.receiveHead()
+        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+        let announced = try #require(head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }.flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) })
+        #expect(announced == big.size)
+        var received = prefix.count
+        var signalled = false
+        while true {
+            let chunk = try connection.receive(upTo: 16 << 10)
+            if chunk.isEmpty { break }
+            received += chunk.count
+            if !signalled, received >= 8 << 20 {
+                kill(server.processIdentifier, SIGTERM)
+                signalled = true
+            }
+            if signalled { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        #expect(signalled)
+        #expect(received == announced, "received \(received) of \(announced) bytes before the end of the stream")
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
     }
 }

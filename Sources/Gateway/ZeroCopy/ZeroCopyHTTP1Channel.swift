@@ -6,10 +6,11 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1.1 child channel with one addition: a `FileRegionHandler`
+/// Hummingbird's HTTP/1.1 child channel with two additions: a `FileRegionHandler`
 /// between the HTTP codec and the encoder, so responses can hand cached blobs to
-/// `sendfile(2)` (see `FileRegionHandoff`). Plain-text HTTP/1.1 only: with TLS the
-/// bytes must pass through user space anyway.
+/// `sendfile(2)` (see `FileRegionHandoff`), and a `GracefulCloseHandler` at the head, so
+/// a connection closed during a graceful shutdown still delivers what it wrote.
+/// Plain-text HTTP/1.1 only: with TLS the bytes must pass through user space anyway.
 public struct ZeroCopyHTTP1Channel: HTTPChannelHandler {
     public typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -30,6 +31,8 @@ public struct ZeroCopyHTTP1Channel: HTTPChannelHandler {
             limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
             limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+            // First, so it sees every socket write: a close waits for them (see the handler).
+            try channel.pipeline.syncOperations.addHandler(GracefulCloseHandler())
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,
                 withErrorHandling: false,
