@@ -92,25 +92,6 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    /// Counts a failed attempt against every key (reserve and settle in one).
-    public func recordFailure(_ keys: [String], now: Date) {
-        records.withLock { records in
-            prune(&records, now: now)
-            for key in keys {
-                var record = records[key] ?? Record(lastFailure: now)
-                expireOldFailures(&record, now: now)
-                record.failures += 1
-                record.lastFailure = now
-                records[key] = record
-            }
-        }
-    }
-
-    /// Clears a key after a successful login.
-    public func recordSuccess(_ key: String) {
-        _ = records.withLock { $0.removeValue(forKey: key) }
-    }
-
     /// Number of keys tracked (for tests: memory stays bounded).
     public var trackedKeys: Int { records.withLock { $0.count } }
 

@@ -45,6 +45,7 @@ public final class UsageMeter: Sendable {
     let logger: Logger
     private let state = Mutex(State())
     private let lastFlush = Mutex<Date?>(nil)
+    private let flushes = Atomic<Int>(0)
     private let lastPrune = Mutex<Date?>(nil)
 
     /// Creates a meter writing to `sink`.
@@ -104,11 +105,15 @@ public final class UsageMeter: Sendable {
     /// When the last successful flush finished (for the flush-lag metric).
     public var lastFlushTime: Date? { lastFlush.withLock { $0 } }
 
+    /// Calls of `flush()` so far: each writes one batch at most.
+    public var flushCount: Int { flushes.load(ordering: .relaxed) }
+
     /// Writes one batch and returns: a batch left over from a failed flush (same id) if
     /// there is one, otherwise everything recorded until now. Usage recorded while the
     /// batch is written waits for the next flush, so under any load a flush is one
     /// transaction.
     public func flush() async throws {
+        flushes.add(1, ordering: .relaxed)
         guard let batch = takeBatch() else { return }
         do {
             try await sink.apply(batch)

@@ -145,7 +145,10 @@ extension FerryMetrics {
     static func refreshed(registry: PrometheusCollectorRegistry, cache: MirrorCache, meter: UsageMeter?, now: @escaping @Sendable () -> Date) -> FerryMetrics {
         FerryMetrics(registry: registry) { metrics in
             metrics.setCache(bytes: cache.inventory.totalBytes, blobs: cache.inventory.count, activeDownloads: cache.blobs.activeDownloads)
-            if let last = meter?.lastFlushTime { metrics.setUsageFlushLag(seconds: now().timeIntervalSince(last)) }
+            if let meter {
+                metrics.setUsageFlushes(meter.flushCount)
+                if let last = meter.lastFlushTime { metrics.setUsageFlushLag(seconds: now().timeIntervalSince(last)) }
+            }
         }
     }
 }

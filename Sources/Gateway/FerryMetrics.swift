@@ -63,6 +63,11 @@ public struct FerryMetrics: Sendable {
         Gauge(label: "ferry_usage_flush_lag_seconds", factory: factory).record(seconds)
     }
 
+    /// Usage flushes attempted since start-up (each writes at most one batch).
+    public func setUsageFlushes(_ count: Int) {
+        Gauge(label: "ferry_usage_flushes", factory: factory).record(count)
+    }
+
     /// A token issued, or refused with `reason`.
     public func token(issued: Bool, reason: String = "") {
         if issued {

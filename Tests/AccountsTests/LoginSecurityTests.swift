@@ -16,10 +16,11 @@ import Testing
 
     func makeAuthenticator(
         hasher: Argon2PasswordHasher? = nil, throttle: LoginThrottle = LoginThrottle(maxFailures: 3, window: 600, baseLockout: 30, maxLockout: 600),
-        clientThrottle: LoginThrottle = LoginThrottle(maxFailures: 30)
+        clientThrottle: LoginThrottle = LoginThrottle(maxFailures: 30),
+        accountThrottle: LoginThrottle = LoginThrottle(maxFailures: 100, window: 3600, baseLockout: 60, maxLockout: 900)
     ) throws -> Authenticator {
         try Authenticator(
-            users: repository, hasher: hasher ?? self.hasher, throttle: throttle, clientThrottle: clientThrottle,
+            users: repository, hasher: hasher ?? self.hasher, throttle: throttle, clientThrottle: clientThrottle, accountThrottle: accountThrottle,
             cacheLifetime: 60, logger: logger, now: { [clock] in clock.now }
         )
     }
@@ -40,14 +41,23 @@ import Testing
         #expect(outcomes.allSatisfy { if case .throttled = $0 { true } else { $0 == .rejected } })
     }
 
-    /// F1: the user's own successful logins do not reset the count an attacker builds.
+    /// F1 (review D1): alice's own successful logins, from her address, do not reset
+    /// the count an attacker builds against her name from another one. Only the
+    /// per-username count is small here, so it is the one that must lock.
     @Test func aVictimsSuccessDoesNotResetTheAttackersCount() async throws {
         _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
-        let authenticator = try makeAuthenticator(clientThrottle: LoginThrottle(maxFailures: 3, window: 600, baseLockout: 30, maxLockout: 600))
+        let authenticator = try makeAuthenticator(
+            throttle: LoginThrottle(maxFailures: 100), clientThrottle: LoginThrottle(maxFailures: 100),
+            accountThrottle: LoginThrottle(maxFailures: 3, window: 600, baseLockout: 30, maxLockout: 600)
+        )
         for round in 0..<4 {
-            _ = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: "10.0.0.1")
-            let outcome = try await authenticator.authenticate(username: "bob\(round)", secret: "guess-guess", clientAddress: "10.0.0.9")
-            if round < 3 { #expect(outcome == .rejected) } else { #expect(outcome == .throttled(retryAfter: 30)) }
+            let success = try await authenticator.authenticate(username: "alice", secret: "correct-horse-9", clientAddress: "10.0.0.1")
+            guard case .authenticated = success else {
+                Issue.record("alice's own login: \(success)")
+                return
+            }
+            let outcome = try await authenticator.authenticate(username: "alice", secret: "guess-\(round)-guess", clientAddress: "10.0.0.9")
+            if round < 3 { #expect(outcome == .rejected, "round \(round)") } else { #expect(outcome == .throttled(retryAfter: 30)) }
         }
     }
 
@@ -77,9 +87,11 @@ import Testing
         }
     }
 
-    /// F2: Argon2 has a pool of its own, bounded: past its queue limit a check is
-    /// refused at once (429) instead of queueing behind thousands of others.
-    @Test func argon2RunsOnItsOwnBoundedPool() async throws {
+    /// F2: a password-hashing pool is bounded: past its queue limit a check is refused
+    /// at once (429) instead of queueing behind thousands of others. (That production
+    /// hashes on a pool of its own, not the blob I/O pools, is `Dependencies.live`'s
+    /// wiring; review W8 asked for the name to say only what this test shows.)
+    @Test func aBoundedHashingPoolRefusesChecksPastItsQueue() async throws {
         let pool = PasswordHashingPool(threads: 1, maximumQueued: 2)
         let slow = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 16 * 1024, iterations: 3, parallelism: 1), pool: pool)
         let stored = try await slow.hash("correct-horse-9")

@@ -72,12 +72,16 @@ import Testing
         let stuck = Task {
             try await cache.manifest(.digest(digest), repository: try RepositoryName(parsing: "missing"), upstream: slow, accepted: nil, logger: testLogger)
         }
+        // Review D2: the other repository's request is under way (held at the slow
+        // upstream) before this one starts, so a shared flight would be joined.
+        while gate.waiting == 0 { await Task.yield() }
         let served = try await within(5) {
             try await cache.manifest(.digest(digest), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
         }
         #expect(served.manifest.bytes == bytes)
         gate.open()
-        _ = try? await stuck.value
+        // And the other repository gets its own answer: not found there, never team/app's manifest.
+        await #expect(throws: CacheError.self) { _ = try await stuck.value }
     }
 
     /// #4: a cached tag still pulls when nothing can be written any more.

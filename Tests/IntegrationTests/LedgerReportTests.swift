@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 import FerryServer
+import FerryTestSupport
 
 /// The books against real PostgreSQL (billing review H3, H4, M1, M4, L7): charges frozen
 /// per period, payments and refunds in their own currencies, a plan change from the next
@@ -164,15 +165,27 @@ struct LedgerReportTests {
     @Test func concurrentRenewalsCancellationsAndPaymentsNeverLoseAnExtension() async throws {
         try await withLedger { billing, accounts, clock, _ in
             clock.set("2026-11-03")
-            for round in 0..<15 {
+            // Review W5: 50 rounds, the three changes released together from one latch,
+            // so their transactions overlap instead of running one after another.
+            for round in 0..<50 {
                 let (user, _) = try await accounts.createUser(username: "user\(round)", email: nil, password: "correct-horse-9")
                 _ = try await billing.start(userID: user.id, username: user.username, planName: "basic", months: 1)
+                let start = BlobGate()
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { _ = try await billing.renew(userID: user.id, months: 1, username: user.username) }
                     group.addTask {
+                        await start.wait()
+                        _ = try await billing.renew(userID: user.id, months: 1, username: user.username)
+                    }
+                    group.addTask {
+                        await start.wait()
                         _ = try await billing.recordPayment(userID: user.id, username: user.username, amountMinor: 300, reference: "P-\(round)", months: 1, planName: nil)
                     }
-                    group.addTask { _ = try await billing.cancel(userID: user.id, username: user.username) }
+                    group.addTask {
+                        await start.wait()
+                        _ = try await billing.cancel(userID: user.id, username: user.username)
+                    }
+                    while start.waiting < 3 { await Task.yield() }
+                    start.open()
                     try await group.waitForAll()
                 }
                 let subscription = try #require(try await billing.subscription(userID: user.id))

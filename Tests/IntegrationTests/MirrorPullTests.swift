@@ -166,7 +166,7 @@ struct MirrorPullTests {
             let hex = layer.digest.dropFirst("sha256:".count)
             let cachedPath = "\(ferry.dataDirectory)/blobs/sha256/\(hex.prefix(2))/\(hex)"
             #expect(!FileManager.default.fileExists(atPath: cachedPath))
-            #expect(((try? FileManager.default.contentsOfDirectory(atPath: ferry.dataDirectory + "/tmp")) ?? []).filter { $0.hasSuffix(".partial") }.isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: ferry.dataDirectory + "/tmp").filter { $0.hasSuffix(".partial") }.isEmpty)
 
             proxy.corrupt(nil)
             let good = try await ProcessRunner.skopeoPull("\(ferry.address)/registry.test/ferry/small:v1", to: temporaryDirectory("good"))

@@ -5,7 +5,8 @@ import Testing
 
 @testable import Portal
 
-/// CSRF checks without HTTP: constant-time comparison and the `Origin` rule.
+/// CSRF checks without HTTP: tokens compare exactly (the comparison is written to take
+/// constant time, which a unit test cannot show; review W9) and the `Origin` rule.
 @Suite struct FormGuardTests {
     let guardian = FormGuard(settings: PortalSettings(publicURL: URL(string: "https://mirror.example.com")!, registries: [], defaultRegistry: "docker.io", mirrorDomain: nil, servesTLS: false))
 
