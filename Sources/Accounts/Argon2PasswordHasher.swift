@@ -96,7 +96,7 @@ public struct Argon2PasswordHasher: Sendable {
         guard result == ARGON2_OK.rawValue else {
             throw AccountsError.internalFailure("argon2 hashing failed: \(String(cString: argon2_error_message(result)))")
         }
-        return String(cString: output)
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

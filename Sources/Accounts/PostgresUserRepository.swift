@@ -139,7 +139,6 @@ public struct PostgresUserRepository: UserRepository {
             for try await row in rows.decode(TokenRow.self) { found = Self.token(row) }
             guard let token = found, let user = try await user(id: token.userID) else { return nil }
             return (token, user)
-            return nil
         }
     }
 
@@ -235,6 +234,7 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
+    @discardableResult
     func run<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         do {
             return try await body(client)

@@ -181,6 +181,7 @@ public struct PostgresBillingStore: UsageSink {
 
     // MARK: - Helpers
 
+    @discardableResult
     func run<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

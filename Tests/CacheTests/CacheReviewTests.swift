@@ -95,7 +95,7 @@ import Testing
         _ = try await cache.manifest(.tag("v1"), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
         // Nothing can be created under tmp/ any more (as on a full disk).
         try FileManager.default.removeItem(atPath: root + "/tmp")
-        FileManager.default.createFile(atPath: root + "/tmp", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/tmp", contents: Data("x".utf8))
         clock.advance(by: 301)
         let revalidated = try await cache.manifest(.tag("v1"), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
         #expect(revalidated.manifest.digest == oldDigest && revalidated.manifest.bytes == old)
@@ -116,7 +116,7 @@ import Testing
         let store = try FileSystemManifestStore(root: root)
         let path = store.manifestPath(digest)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data((MediaType.ociManifest + "\n").utf8) + Data(bytes.prefix(20)))
+        _ = FileManager.default.createFile(atPath: path, contents: Data((MediaType.ociManifest + "\n").utf8) + Data(bytes.prefix(20)))
         let cache = PullThroughManifestCache(store: try FileSystemManifestStore(root: root), revalidationInterval: 300, logger: testLogger)
         let answer = try await cache.manifest(.digest(digest), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
         #expect(answer.source == .miss && answer.manifest.bytes == bytes)

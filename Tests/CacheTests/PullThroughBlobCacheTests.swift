@@ -181,7 +181,7 @@ import Testing
     @Test func leftoverTemporaryFilesAreRemovedAtStartUp() throws {
         let root = makeDataDirectory()
         let store = try FileSystemBlobStore(root: root)
-        FileManager.default.createFile(atPath: root + "/tmp/abc.123.partial", contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: root + "/tmp/abc.123.partial", contents: Data([1, 2, 3]))
         #expect(try store.removeTemporaryFiles() == 1)
         #expect(temporaryFiles(in: root).isEmpty)
     }

@@ -16,7 +16,7 @@ import Testing
         let digest = try Digest(parsing: "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
         let path = store.path(for: digest)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return try #require(try store.open(digest))
     }
 

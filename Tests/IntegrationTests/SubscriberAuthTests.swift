@@ -215,7 +215,7 @@ struct SubscriberAuthTests {
             registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
             registry.arguments = ["serve", directory + "/config.yml"]
             registry.standardOutput = FileHandle.nullDevice
-            FileManager.default.createFile(atPath: directory + "/registry.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/registry.log", contents: nil)
             registry.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/registry.log"))
             try registry.run()
             defer { registry.terminate() }
