@@ -36,29 +36,12 @@ extension Dependencies {
         }
         let meter = subscribers?.billing?.meter
         let cache = try MirrorCache.open(
-            configuration.cache.layout,
-            settings: .init(
-                budget: try configuration.cache.budgetBytes(), lowWaterFraction: configuration.cache.lowWater,
-                tagRevalidation: TimeInterval(configuration.cache.tagRevalidation.components.seconds), exclusive: false
-            ),
-            observers: .init(
-                fetched: { upstream, bytes in meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes) }, evicted: FerryMetrics(registry: registry).evicted
-            ),
-            logger: logger, now: now
+            configuration.cache, exclusive: false, pools: .shared, meter: meter, metrics: FerryMetrics(registry: registry), logger: logger, now: now
         )
-        var services: [any Service] = [cache.indexService(logger: logger)]
-        if let billing = subscribers?.billing {
-            services.append(UsageFlushService(meter: billing.meter, limits: billing.limits, interval: billing.flushInterval, logger: logger))
-        }
-        services.append(cache.downloadService)
         let layout = cache.layout
         return Dependencies(
-            now: now,
-            metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: meter, now: now),
-            directory: directory, cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
-            portal: subscribers?.portal, tls: nil,
-            readiness: { GatewayOperations.isWritable(layout.temporary) ? [] : ["cache directory \(layout.root) is not writable"] },
-            services: services, beforeServerStarts: []
+            now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, tls: nil, readiness: { cacheProblems(layout) },
+            services: cacheServices(cache, billing: subscribers?.billing, logger: logger)
         )
     }
 }

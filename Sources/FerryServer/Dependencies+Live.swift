@@ -54,14 +54,7 @@ extension Dependencies {
 
             let meter = subscribers?.billing?.meter
             let cache = try MirrorCache.open(
-                configuration.cache.layout,
-                settings: .init(
-                    budget: try configuration.cache.budgetBytes(), lowWaterFraction: configuration.cache.lowWater, minimumFree: configuration.cache.minimumFree,
-                    tagRevalidation: TimeInterval(configuration.cache.tagRevalidation.components.seconds)
-                ),
-                pools: BlobIOPools.start(),
-                observers: .init(fetched: { upstream, bytes in meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes) }, evicted: observed.evicted),
-                logger: logger, now: now
+                configuration.cache, exclusive: true, pools: BlobIOPools.start(), meter: meter, metrics: observed, logger: logger, now: now
             )
             let tls = try configuration.tls.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
 
@@ -87,11 +80,8 @@ extension Dependencies {
                     logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
                 }
             }
-            services += [httpClient, blobClient, cache.indexService(logger: logger)]
-            if let billing = subscribers?.billing {
-                services.append(UsageFlushService(meter: billing.meter, limits: billing.limits, interval: billing.flushInterval, logger: logger))
-            }
-            services.append(cache.downloadService)
+            services += [httpClient, blobClient]
+            services += cacheServices(cache, billing: subscribers?.billing, logger: logger)
             if let databaseServices = database?.services, let subscribers, configuration.token.signingKeyFiles == nil {
                 services.append(SigningKeyRefreshService(tokens: subscribers.access.tokens, repository: databaseServices.signingKeys, logger: logger, now: now))
             }
@@ -107,14 +97,10 @@ extension Dependencies {
             let client = database?.client
             let layout = cache.layout
             return Dependencies(
-                now: now,
-                metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: meter, now: now),
-                directory: directory, cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
-                portal: subscribers?.portal, tls: tls,
+                now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, tls: tls,
                 readiness: {
-                    var problems = if let client { await databaseProblems(client) } else { [String]() }
-                    if !GatewayOperations.isWritable(layout.temporary) { problems.append("cache directory \(layout.root) is not writable") }
-                    return problems
+                    let problems = if let client { await databaseProblems(client) } else { [String]() }
+                    return problems + cacheProblems(layout)
                 },
                 services: services, beforeServerStarts: beforeServerStarts
             )

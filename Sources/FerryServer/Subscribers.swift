@@ -1,8 +1,11 @@
 import Accounts
 import Billing
+import Cache
 import Foundation
 import Gateway
 import Logging
+import Prometheus
+import ServiceLifecycle
 
 /// Where billing reads standings and writes usage: PostgreSQL in the server, anything
 /// conforming in tests.
@@ -53,5 +56,21 @@ struct Subscribers: Sendable {
             billingService = nil
         }
         self.portal = portal
+    }
+}
+
+extension Dependencies {
+    /// The dependencies around a cache and (in `subscribers` mode) the subscriber parts,
+    /// with metrics on `registry` whose gauges are refreshed at each scrape.
+    init(
+        now: @escaping @Sendable () -> Date, registry: PrometheusCollectorRegistry, directory: UpstreamDirectory, cache: MirrorCache,
+        subscribers: Subscribers?, tls: TLSCertificates?, readiness: @escaping @Sendable () async -> [String], services: [any Service],
+        beforeServerStarts: [@Sendable () async throws -> Void] = []
+    ) {
+        self.init(
+            now: now, metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: subscribers?.billing?.meter, now: now), directory: directory,
+            cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
+            portal: subscribers?.portal, tls: tls, readiness: readiness, services: services, beforeServerStarts: beforeServerStarts
+        )
     }
 }
