@@ -36,9 +36,16 @@ public final class RegistryTokenService: Sendable {
         let active: SigningKey?
         let x5c: [String]
         var keyIDs: Set<String> = []
+        /// Tokens whose signature was checked with `collection` (by SHA-256): an ES256
+        /// verification costs more than the rest of a cached manifest GET, and a client
+        /// sends the same token for minutes. New keys start it empty, so a revoked key
+        /// stops verifying at once; bounded (emptied when full).
+        var verified: [SHA256Digest: RegistryClaims] = [:]
     }
 
     private let keySet: Mutex<KeySet>
+    /// Verified signatures remembered at most.
+    static let verifiedLimit = 8192
 
     /// Creates the service with no keys; call `replaceKeys` before issuing.
     public init(issuer: String, service: String, lifetime: Int) {
@@ -88,17 +95,28 @@ public final class RegistryTokenService: Sendable {
 
     /// Verifies signature, issuer, audience and validity window (with leeway).
     public func verify(_ token: String, now: Date) async throws(TokenRejection) -> RegistryClaims {
-        guard token.utf8.count <= 16 * 1024, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+        guard token.utf8.count <= 16 * 1024, token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2 else {
             throw .malformed
         }
-        let collection = keySet.withLock { $0.collection }
+        let fingerprint = SHA256.hash(data: Array(token.utf8))
         let claims: RegistryClaims
-        do {
-            claims = try await collection.verify(token, as: RegistryClaims.self)
-        } catch let error as JWTError where error.errorType == .malformedToken {
-            throw .malformed
-        } catch {
-            throw .badSignature
+        let (collection, known) = keySet.withLock { ($0.collection, $0.verified[fingerprint]) }
+        if let known {
+            claims = known
+        } else {
+            do {
+                claims = try await collection.verify(token, as: RegistryClaims.self)
+            } catch let error as JWTError where error.errorType == .malformedToken {
+                throw .malformed
+            } catch {
+                throw .badSignature
+            }
+            // Remembered only while the keys it was checked with are current.
+            keySet.withLock { set in
+                guard set.collection === collection else { return }
+                if set.verified.count >= Self.verifiedLimit { set.verified.removeAll(keepingCapacity: true) }
+                set.verified[fingerprint] = claims
+            }
         }
         let seconds = Int(now.timeIntervalSince1970)
         guard claims.iss == issuer else { throw .wrongIssuer }

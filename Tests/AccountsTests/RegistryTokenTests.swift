@@ -110,6 +110,18 @@ import Testing
         await #expect(throws: TokenRejection.badSignature) { _ = try await service.verify(oldToken.token, now: clock.now) }
     }
 
+    /// A verified signature is remembered (the ES256 check dominated a cached manifest
+    /// GET), but never past the keys it was checked with, nor past the token's expiry.
+    @Test func rememberedVerificationsEndWithTheKeysAndTheTokensLifetime() async throws {
+        let service = try await makeService()
+        let issued = try await service.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [], now: clock.now)
+        #expect(try await service.verify(issued.token, now: clock.now).sub == "alice")
+        #expect(try await service.verify(issued.token, now: clock.now.addingTimeInterval(60)).sub == "alice")  // remembered
+        await #expect(throws: TokenRejection.expired) { _ = try await service.verify(issued.token, now: clock.now.addingTimeInterval(300 + 31)) }
+        try await service.replaceKeys([try SigningKey.generate(now: clock.now)])  // the old key revoked
+        await #expect(throws: TokenRejection.badSignature) { _ = try await service.verify(issued.token, now: clock.now) }
+    }
+
     @Test func keysSurviveAPEMRoundTrip() throws {
         let key = try SigningKey.generate(now: clock.now)
         let loaded = try SigningKey(privateKeyPEM: key.privateKeyPEM, certificatePEM: try key.certificatePEM, createdAt: key.createdAt)

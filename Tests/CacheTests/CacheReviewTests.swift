@@ -75,9 +75,16 @@ import Testing
         // Review D2: the other repository's request is under way (held at the slow
         // upstream) before this one starts, so a shared flight would be joined.
         while gate.waiting == 0 { await Task.yield() }
-        let served = try await within(5) {
-            try await cache.manifest(.digest(digest), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
+        // Were the flight shared, this request would wait for the held one: a watchdog
+        // lets it go after 5 s (with the other repository's "not found"), so the test
+        // fails instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5))
+            gate.open()
         }
+        let served = try await cache.manifest(.digest(digest), repository: testRepository, upstream: upstream, accepted: nil, logger: testLogger)
+        #expect(!watchdog.isCancelled)
+        watchdog.cancel()
         #expect(served.manifest.bytes == bytes)
         gate.open()
         // And the other repository gets its own answer: not found there, never team/app's manifest.
