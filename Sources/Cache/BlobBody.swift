@@ -23,9 +23,11 @@ public struct BlobBody: AsyncSequence, Sendable {
     let end: Int64?
     /// Protects the blob from eviction while this body exists.
     let lease: ReadLease?
+    /// Keeps a shared download going while this body exists.
+    var reader: FillReader? = nil
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(source: source, start: start, offset: start, end: end, lease: lease)
+        AsyncIterator(source: source, start: start, offset: start, end: end, lease: lease, reader: reader)
     }
 
     /// Reads the next chunk, waiting for a download to make more bytes visible.
@@ -35,6 +37,7 @@ public struct BlobBody: AsyncSequence, Sendable {
         var offset: Int64
         let end: Int64?
         let lease: ReadLease?
+        let reader: FillReader?
         let scratch = ReadBuffer()
         /// Set when this reader streams from the upstream itself (its download stopped).
         var resumed: UpstreamReader?

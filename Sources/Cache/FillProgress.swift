@@ -71,6 +71,15 @@ public final class FillProgress: Sendable {
         }
     }
 
+    /// Bytes readers may see so far (0 before streaming).
+    public var visibleBytes: Int64 {
+        switch snapshot().phase {
+        case .connecting, .failed: 0
+        case .streaming(_, let visible): visible
+        case .committed(let size): size
+        }
+    }
+
     /// Readers waiting for a change right now (for tests and metrics).
     public var waitingReaders: Int { state.withLock { $0.waiters.count } }
 

@@ -10,7 +10,11 @@ import Synchronization
 /// verified, and a mismatch is discarded and reported to every reader.
 ///
 /// Downloads run in `run()`'s task group, not in the requesting task, so a client that
-/// disconnects does not abort the download for the others.
+/// disconnects does not abort the download for the others; once every client has left,
+/// the download stops at its next chunk (nobody would receive the rest). A `Range` of a
+/// blob nobody is downloading is relayed from the upstream's own range and starts no
+/// download: neither a 1-byte range nor a client that hangs up after the head makes
+/// Ferry fetch a whole blob.
 public final class PullThroughBlobCache: Sendable {
     /// Disk writes are coalesced to at least this many bytes ...
     static let flushThreshold = 1 << 20
@@ -88,13 +92,16 @@ public final class PullThroughBlobCache: Sendable {
             if !store.space.hasRoom(for: 0) {
                 return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
             }
-            let joined: (BlobFill, started: Bool)?
+            if let range, !isBeingFilled(digest), let partial = try await partialFromUpstream(digest, repository: repository, upstream: upstream, range: range) {
+                return partial
+            }
+            let joined: (BlobFill, FillReader, started: Bool)?
             do {
                 joined = try joinOrStartFill(digest, repository: repository, upstream: upstream)
             } catch let error where error.kind == .diskFull {
                 return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
             }
-            guard let (fill, started) = joined else {
+            guard let (fill, reader, started) = joined else {
                 continue // it was committed meanwhile: serve it from disk
             }
             let expectedSize: Int64?
@@ -119,7 +126,7 @@ public final class PullThroughBlobCache: Sendable {
                 }
                 span = resolved
             }
-            let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: nil)
+            let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: nil, reader: reader)
             return BlobResponse(digest: digest, size: expectedSize, range: span, source: started ? .miss : .coalesced, body: body)
         }
     }
@@ -157,9 +164,40 @@ public final class PullThroughBlobCache: Sendable {
                 size = known
             }
             let start = span?.lowerBound ?? 0
-            let blob = try await upstream.blob(repository, digest: digest, from: start)
+            let blob = try await upstream.blob(repository, digest: digest, from: start, through: span?.upperBound)
             if size == nil, blob.offset == 0 { size = blob.contentLength }
-            let body = BlobBody(source: .upstream(UpstreamReader(blob, from: start, digest: digest)), start: start, end: span?.upperBound, lease: nil)
+            let reader = UpstreamReader(blob, from: start, digest: digest, partial: span != nil)
+            let body = BlobBody(source: .upstream(reader), start: start, end: span?.upperBound, lease: nil)
+            return BlobResponse(digest: digest, size: size, range: span, source: .miss, body: body)
+        } catch let error as CacheError {
+            throw error
+        } catch let error as UpstreamError {
+            throw CacheError(error, notFound: .blobUnknown, upstream: registry)
+        } catch {
+            throw CacheError(.unavailable, "upstream \(registry) is unreachable")
+        }
+    }
+
+    /// Whether a download of `digest` is under way (one that clients still read).
+    private func isBeingFilled(_ digest: Digest) -> Bool {
+        fills.withLock { $0[digest].map { !$0.isAbandoned } ?? false }
+    }
+
+    /// A range of a blob that is neither cached nor being downloaded, relayed from the
+    /// upstream's own range, unverified (a digest covers whole blobs) and not cached; nil
+    /// when the range covers the whole blob, which is then downloaded and cached as for
+    /// a plain GET.
+    private func partialFromUpstream(_ digest: Digest, repository: RepositoryName, upstream: any Upstream, range: ByteRange) async throws(CacheError) -> BlobResponse? {
+        let registry = upstream.configuration.registry
+        do {
+            guard let size = try await upstream.blobSize(repository, digest: digest) else { return nil }
+            guard let span = range.resolve(size: size) else {
+                throw CacheError(.rangeNotSatisfiable(size: size), "range not satisfiable for a blob of \(size) bytes")
+            }
+            if span.lowerBound == 0, span.upperBound == size - 1 { return nil }
+            let blob = try await upstream.blob(repository, digest: digest, from: span.lowerBound, through: span.upperBound)
+            let reader = UpstreamReader(blob, from: span.lowerBound, digest: digest, partial: true)
+            let body = BlobBody(source: .upstream(reader), start: span.lowerBound, end: span.upperBound, lease: nil)
             return BlobResponse(digest: digest, size: size, range: span, source: .miss, body: body)
         } catch let error as CacheError {
             throw error
@@ -212,22 +250,24 @@ public final class PullThroughBlobCache: Sendable {
         _ digest: Digest,
         repository: RepositoryName,
         upstream: any Upstream
-    ) throws(CacheError) -> (BlobFill, started: Bool)? {
-        let result: Result<(BlobFill, Bool)?, CacheError> = fills.withLock { fills in
-            if let fill = fills[digest] {
-                return .success((fill, false))
+    ) throws(CacheError) -> (BlobFill, FillReader, started: Bool)? {
+        let result: Result<(BlobFill, FillReader, Bool)?, CacheError> = fills.withLock { fills in
+            // An abandoned download (every client left) is replaced by a new one.
+            if let fill = fills[digest], let reader = fill.join() {
+                return .success((fill, reader, false))
             }
             if store.contains(digest) { return .success(nil) }
             do {
                 let (file, path) = try store.makeTemporaryFile(for: digest)
                 let fill = BlobFill(digest: digest, file: file, temporaryPath: path, repository: repository, upstream: upstream)
+                let reader = fill.join()!  // a new download has no one to be abandoned by yet
                 fills[digest] = fill
                 if case .terminated = jobSink.yield(FillJob(fill: fill, repository: repository, upstream: upstream)) {
                     fills[digest] = nil
                     store.discard(temporaryPath: path)
                     return .failure(CacheError(.unavailable, "server is shutting down"))
                 }
-                return .success((fill, true))
+                return .success((fill, reader, true))
             } catch let error as FileSystemError where error.isOutOfSpace {
                 return .failure(CacheError(.diskFull, "cache disk is full"))
             } catch {
@@ -248,7 +288,7 @@ public final class PullThroughBlobCache: Sendable {
         let started = ContinuousClock.now
         do {
             let size = try await download(job, logger: logger)
-            fills.withLock { $0[fill.digest] = nil }
+            forget(fill)
             fill.progress.update(.committed(size: size))
             fetched(upstreamName, size)
             await inventory?.committed(.blob(fill.digest), size: size)
@@ -258,7 +298,7 @@ public final class PullThroughBlobCache: Sendable {
             logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
         } catch {
             store.discard(temporaryPath: fill.temporaryPath)
-            fills.withLock { $0[fill.digest] = nil }
+            forget(fill)
             let clientError: CacheError
             switch error {
             case let error as CacheError: clientError = error
@@ -268,11 +308,20 @@ public final class PullThroughBlobCache: Sendable {
             default: clientError = CacheError(.unavailable, "cache storage error")
             }
             fill.progress.update(.failed(clientError))
-            if clientError.kind == .diskFull {
+            if fill.isAbandoned {
+                logger.info("blob download stopped: every client left", metadata: ["bytes": "\(fill.progress.visibleBytes)"])
+            } else if clientError.kind == .diskFull {
                 logger.warning("cache disk full: serving the blob from the upstream without caching it", metadata: ["free": "\(store.space.freeBytes)"])
             } else {
                 logger.warning("blob download failed", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Removes `fill` from the downloads under way (unless a newer one replaced it).
+    private func forget(_ fill: BlobFill) {
+        fills.withLock { fills in
+            if fills[fill.digest] === fill { fills[fill.digest] = nil }
         }
     }
 
@@ -302,6 +351,7 @@ public final class PullThroughBlobCache: Sendable {
         var written: Int64 = 0
         var lastFlush = ContinuousClock.now
         for try await chunk in upstreamBlob.body {
+            if fill.isAbandoned { throw CacheError(.unavailable, "download abandoned: every client left") }
             hasher.update(chunk)
             var chunk = chunk
             pending.writeBuffer(&chunk)

@@ -64,8 +64,9 @@ public struct RegistryUpstream: Upstream {
         return UpstreamManifest(mediaType: mediaType, digest: digest, body: bytes, size: Int64(bytes.count))
     }
 
-    public func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
-        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [], range: offset > 0 ? "bytes=\(offset)-" : nil, bulk: true)
+    public func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64, through end: Int64?) async throws(UpstreamError) -> UpstreamBlob {
+        let range = offset > 0 || end != nil ? "bytes=\(offset)-\(end.map(String.init) ?? "")" : nil
+        let response = try await send(.GET, path: "/v2/\(repository.value)/blobs/\(digest)", repository: repository, accept: [], range: range, bulk: true)
         try await expectSuccess(response)
         let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
         return UpstreamBlob(contentLength: length, offset: response.status == .partialContent ? offset : 0, body: response.body)

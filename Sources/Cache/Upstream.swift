@@ -11,16 +11,24 @@ public protocol Upstream: Sendable {
     /// by Docker Hub) a manifest, asking for every manifest type Ferry mirrors.
     func manifest(_ repository: RepositoryName, reference: Reference, headOnly: Bool) async throws(UpstreamError) -> UpstreamManifest
 
-    /// Starts a blob download from byte `offset` (0: the whole blob). The body must be
-    /// consumed or dropped by the caller. `UpstreamBlob.offset` says where the body
-    /// really starts (an upstream may ignore the range and send everything).
-    func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob
+    /// Starts a blob download of bytes `offset...end` (`end` nil: to the end of the blob;
+    /// 0 and nil: the whole blob). The body must be consumed or dropped by the caller.
+    /// `UpstreamBlob.offset` says where the body really starts (an upstream may ignore
+    /// the range and send everything).
+    func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64, through end: Int64?) async throws(UpstreamError) -> UpstreamBlob
 
     /// Checks a blob's existence and size without downloading it.
     func blobSize(_ repository: RepositoryName, digest: Digest) async throws(UpstreamError) -> Int64?
 
     /// Lists tags, passing the pagination parameters through.
     func tags(_ repository: RepositoryName, count: Int?, last: String?) async throws(UpstreamError) -> UpstreamTagList
+}
+
+extension Upstream {
+    /// Starts a blob download from byte `offset` to the end (0: the whole blob).
+    public func blob(_ repository: RepositoryName, digest: Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
+        try await blob(repository, digest: digest, from: offset, through: nil)
+    }
 }
 
 /// A manifest as the upstream answered it.

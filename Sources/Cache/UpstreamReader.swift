@@ -17,12 +17,15 @@ final class UpstreamReader: @unchecked Sendable {
     let digest: Digest
 
     /// Reads `blob` (whose body starts at blob offset `blob.offset`) from `offset` on;
-    /// `prefix` is the digest state of bytes `0..<offset` when the caller has them.
-    init(_ blob: UpstreamBlob, from offset: Int64, digest: Digest, verifyingAfter prefix: DigestHasher? = nil) {
+    /// `prefix` is the digest state of bytes `0..<offset` when the caller has them. A
+    /// `partial` read (a client's range) is not verified: only a whole blob has a digest.
+    init(_ blob: UpstreamBlob, from offset: Int64, digest: Digest, verifyingAfter prefix: DigestHasher? = nil, partial: Bool = false) {
         iterator = blob.body.makeAsyncIterator()
         skip = max(0, offset - blob.offset)
         self.digest = digest
-        if blob.offset == 0 {
+        if partial {
+            hasher = nil
+        } else if blob.offset == 0 {
             hasher = DigestHasher(digest.algorithm)
         } else if blob.offset == offset {
             hasher = prefix

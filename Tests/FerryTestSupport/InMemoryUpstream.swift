@@ -125,32 +125,25 @@ public final class InMemoryUpstream: Upstream, Sendable {
         return try result.get()
     }
 
-    public func blob(_ repository: RepositoryName, digest: OCI.Digest, from offset: Int64) async throws(UpstreamError) -> UpstreamBlob {
+    public func blob(_ repository: RepositoryName, digest: OCI.Digest, from offset: Int64, through end: Int64?) async throws(UpstreamError) -> UpstreamBlob {
         await waitToRespond()
         let result: Result<(bytes: [UInt8], gate: BlobGate?), UpstreamError> = state.withLock { state in
             state.counts.blobGets += 1
             if let failure = state.failure { return .failure(failure) }
             guard var bytes = state.blobs[digest] else { return .failure(.notFound) }
             if state.corrupted.contains(digest), !bytes.isEmpty { bytes[bytes.count - 1] ^= 0xff }
-            return .success((Array(bytes.dropFirst(Int(offset))), state.gate))
+            let last = min(Int(end ?? Int64(bytes.count - 1)), bytes.count - 1)
+            return .success((Int(offset) <= last ? Array(bytes[Int(offset)...last]) : [], state.gate))
         }
         let (bytes, gate) = try result.get()
-        let chunkSize = self.chunkSize
-        let body = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
-            let task = Task {
-                var offset = 0
-                while offset < bytes.count {
-                    let end = min(offset + chunkSize, bytes.count)
-                    continuation.yield(ByteBuffer(bytes: bytes[offset..<end]))
-                    if offset == 0, let gate { await gate.wait() }
-                    offset = end
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-        return UpstreamBlob(contentLength: Int64(bytes.count), offset: offset, body: body)
+        return UpstreamBlob(
+            contentLength: Int64(bytes.count), offset: offset, body: InMemoryBlobBody(bytes: bytes, chunkSize: chunkSize, gate: gate, sent: sent)
+        )
     }
+
+    /// Blob bytes handed to readers so far: what a real upstream would have sent.
+    public var bytesSent: Int64 { sent.value }
+    private let sent = ByteTally()
 
     public func blobSize(_ repository: RepositoryName, digest: OCI.Digest) async throws(UpstreamError) -> Int64? {
         await waitToRespond()
@@ -181,6 +174,42 @@ public final class InMemoryUpstream: Upstream, Sendable {
         }
         return try result.get()
     }
+}
+
+/// A blob body produced chunk by chunk as its reader asks (as a socket with
+/// backpressure would), holding after the first chunk while `gate` is closed.
+struct InMemoryBlobBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let chunkSize: Int
+    let gate: BlobGate?
+    let sent: ByteTally
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(body: self)
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let body: InMemoryBlobBody
+        var offset = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard offset < body.bytes.count else { return nil }
+            if offset > 0, let gate = body.gate { await gate.wait() }
+            try Task.checkCancellation()
+            let end = Swift.min(offset + body.chunkSize, body.bytes.count)
+            defer { offset = end }
+            body.sent.add(Int64(end - offset))
+            return ByteBuffer(bytes: body.bytes[offset..<end])
+        }
+    }
+}
+
+/// A byte count shared by the bodies of one upstream.
+final class ByteTally: Sendable {
+    private let count = Mutex<Int64>(0)
+    var value: Int64 { count.withLock { $0 } }
+    func add(_ bytes: Int64) { count.withLock { $0 += bytes } }
 }
 
 /// A one-shot latch a test opens to let held blob bodies continue.

@@ -145,4 +145,20 @@ import Testing
             }
         }
     }
+
+    /// Review S3 (issue 16): a 1-byte `Range` on a cold 8 MiB blob costs the upstream at
+    /// most 1 MiB, and a client that hangs up after the head buys no more than a chunk.
+    @Test func aOneByteRangeOrAnAbandonedGetDoesNotBuyTheWholeBlob() async throws {
+        let digest = upstream.addBlob(seededBytes(count: 8 << 20, seed: 7))
+        try await withApp(plan: Self.plan()) { client, meter in
+            var headers = try await Self.bearer(client)
+            headers[.range] = "bytes=0-0"
+            try await client.execute(uri: "/v2/nginx/blobs/\(digest)", method: .get, headers: headers) { response in
+                #expect(response.status == .partialContent)
+                #expect(response.body.readableBytes == 1)
+            }
+            #expect(upstream.bytesSent <= 1 << 20, "\(upstream.bytesSent) upstream bytes for a 1-byte range")
+            #expect(try await metered(meter).blobPulls == 1)
+        }
+    }
 }

@@ -136,4 +136,33 @@ struct AbortedDownloadTests {
             #expect(await client.finish() == "no-headers")
         }
     }
+
+    /// Issue 16 (review S3), end to end: a client that hangs up after the head of an
+    /// uncached 64 MiB blob makes Ferry stop fetching it within about a chunk, instead of
+    /// downloading and caching the whole blob for nobody (metered as nothing).
+    @Test func aGetDroppedAfterTheHeadStopsTheUpstreamDownload() async throws {
+        let environment = try TestEnvironment.require()
+        let big = try #require(try environment.layoutLayers("big").first)
+        let proxy = UpstreamProxy(target: environment.upstream)
+        proxy.throttle(bytesPerSecond: 8 << 20)
+        try await proxy.run { proxyPort in
+            try await withSubscriberFerry(billing: true, upstream: "http://127.0.0.1:\(proxyPort)") { subscriber in
+                try await subscriber.addSubscriber("alice", plan: "pro")
+                let token = try await subscriber.bearerToken("alice", repositories: ["ferry/big"])
+                let connection = try RawHTTPConnection(port: subscriber.ferry.port)
+                try connection.send("GET /v2/ferry/big/blobs/\(big.digest) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n")
+                let (head, _) = try connection.receiveHead()
+                #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+                connection.reset()
+                // At 8 MiB/s the whole blob would take 8 s; give the download 3 s to stop.
+                try await Task.sleep(for: .seconds(3))
+                let fetched = proxy.blobBytesSent
+                try await Task.sleep(for: .seconds(1))
+                #expect(proxy.blobBytesSent == fetched, "the upstream download went on after every client left")
+                #expect(fetched <= 4 << 20, "\(fetched) bytes fetched for a client that left after the head")
+                let cached = "\(subscriber.ferry.dataDirectory)/blobs/sha256/\(big.digest.dropFirst(7).prefix(2))/\(big.digest.dropFirst(7))"
+                #expect(!FileManager.default.fileExists(atPath: cached))
+            }
+        }
+    }
 }

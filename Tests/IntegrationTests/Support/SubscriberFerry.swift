@@ -65,9 +65,23 @@ func withSubscriberFerry<T: Sendable>(
     upstream upstreamURL: String? = nil,
     _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
+    // The port is chosen before the listener binds it (the public URL names it), so a
+    // test running alongside may take it first: then try another.
+    for attempt in 1...5 {
+        do {
+            return try await withSubscriberFerry(port: reserveFreePort(), mirrorDomain: mirrorDomain, billing: billing, flushInterval: flushInterval, upstream: upstreamURL, body)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
+            continue
+        }
+    }
+    throw ServerDidNotStart()
+}
+
+private func withSubscriberFerry<T: Sendable>(
+    port: Int, mirrorDomain: String?, billing: Bool, flushInterval: Duration, upstream upstreamURL: String?, _ body: @Sendable (SubscriberFerry) async throws -> T
+) async throws -> T {
     let environment = try TestEnvironment.require()
     let databaseURL = try await environment.makeDatabase()
-    let port = reserveFreePort()
     var values = upstreamKeys([testUpstream(id: "local", registry: "registry.test", url: upstreamURL ?? environment.upstream.absoluteString)], defaultID: "local")
     values.merge([
         "access-mode": "subscribers", "database.url": databaseURL, "listen.port": String(port), "public-url": "http://127.0.0.1:\(port)",

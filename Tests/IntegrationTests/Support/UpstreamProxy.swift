@@ -19,6 +19,7 @@ final class UpstreamProxy: Sendable {
         var hidesBlobSizes = false
         var blobDelay: Duration?
         var delayedAnswers = 0
+        var blobBytes = 0
     }
 
     private let state = Mutex(State())
@@ -51,6 +52,9 @@ final class UpstreamProxy: Sendable {
             if let digest { state.corrupted.insert(digest) } else { state.corrupted.removeAll() }
         }
     }
+
+    /// Blob body bytes sent to Ferry so far.
+    var blobBytesSent: Int { state.withLock { $0.blobBytes } }
 
     func throttle(bytesPerSecond: Int?) { state.withLock { $0.bytesPerSecond = bytesPerSecond } }
 
@@ -121,6 +125,7 @@ final class UpstreamProxy: Sendable {
                     chunk.setInteger(chunk.getInteger(at: index, as: UInt8.self)! ^ 0xff, at: index)
                 }
                 sent += chunk.readableBytes
+                if isBlobGet { self.state.withLock { $0.blobBytes += chunk.readableBytes } }
                 try await writer.write(chunk)
                 if let rate, rate > 0 {
                     try await Task.sleep(for: .milliseconds(max(1, chunk.readableBytes * 1000 / rate)))
