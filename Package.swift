@@ -36,6 +36,18 @@ let package = Package(
             name: "OCI",
             dependencies: []
         ),
+        // An S3 client on AsyncHTTPClient with AWS Signature Version 4 (no Ferry types).
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Cache",
             dependencies: [
@@ -170,6 +182,19 @@ let package = Package(
             path: "Tests/FerryTestSupport"
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "FerryTestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "AccountsTests",

@@ -15,6 +15,9 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/test-env.sh start "$root"
+# botocore, the oracle the SigV4 signer is checked against (a virtual environment).
+FERRY_S3_ORACLE_PYTHON=$(scripts/s3-oracle-venv.sh .build/s3-oracle-venv)
+export FERRY_S3_ORACLE_PYTHON
 set -a
 # shellcheck disable=SC1091
 . "$root/env"

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The two UTC renderings of a signing time SigV4 uses: `20150830T123600Z` and `20150830`.
+struct AmzDate: Sendable, Hashable {
+    /// `yyyyMMdd'T'HHmmss'Z'`, the `x-amz-date` value.
+    let timestamp: String
+    /// `yyyyMMdd`, the date of the credential scope.
+    let day: String
+
+    /// Renders `date` in UTC (whole seconds, rounded down). Pure arithmetic: no locale, no formatter.
+    init(_ date: Date) {
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let day = pad(year, 4) + pad(month, 2) + pad(dayOfMonth, 2)
+        self.day = day
+        self.timestamp = day + "T" + pad(secondOfDay / 3_600, 2) + pad(secondOfDay % 3_600 / 60, 2) + pad(secondOfDay % 60, 2) + "Z"
+    }
+}
