@@ -10,6 +10,8 @@ public struct BlobBody: AsyncSequence, Sendable {
         case file(BlobFile, size: Int64)
         case fill(BlobFill)
         case upstream(UpstreamReader)
+        /// Bytes read from the shared store (already cut to the range).
+        case shared(BlobChunks)
     }
 
     /// Bytes read from disk per chunk: large enough to keep throughput near sendfile's,
@@ -41,6 +43,8 @@ public struct BlobBody: AsyncSequence, Sendable {
         let scratch = ReadBuffer()
         /// Set when this reader streams from the upstream itself (its download stopped).
         var resumed: UpstreamReader?
+        /// The shared store's chunks, once iterating them started.
+        var stored: BlobChunks.AsyncIterator?
 
         public mutating func next() async throws -> ByteBuffer? {
             // A range ends when its last byte is sent, not when the download does.
@@ -51,6 +55,11 @@ public struct BlobBody: AsyncSequence, Sendable {
                 return try await read(file, available: size)
             case .upstream(let reader):
                 return try await take(reader)
+            case .shared(let chunks):
+                if stored == nil { stored = chunks.makeAsyncIterator() }
+                guard let chunk = try await stored!.next() else { return nil }
+                offset += Int64(chunk.readableBytes)
+                return chunk
             case .fill(let fill):
                 while true {
                     try Task.checkCancellation()

@@ -11,6 +11,9 @@ final class BlobFill: Sendable {
     /// Where readers go on their own if the download has to stop writing (disk full).
     let repository: RepositoryName
     let upstream: any Upstream
+    /// Where the bytes come from: the upstream (`miss`) or the shared store (`shared`);
+    /// set before the download's head is published.
+    private let source = Mutex(CacheSource.miss)
     /// Clients holding this download (`FillReader`s), and whether it was abandoned.
     private let readers = Mutex<(count: Int, abandoned: Bool)>((0, false))
 
@@ -18,6 +21,12 @@ final class BlobFill: Sendable {
     /// applies to a client asking for that same repository).
     func serves(_ repository: RepositoryName, from upstream: any Upstream) -> Bool {
         self.repository == repository && self.upstream.configuration.id == upstream.configuration.id
+    }
+
+    /// Where this download reads from.
+    var origin: CacheSource {
+        get { source.withLock { $0 } }
+        set { source.withLock { $0 = newValue } }
     }
 
     /// A new reader of this download; nil when it was abandoned (start another).

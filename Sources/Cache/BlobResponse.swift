@@ -10,6 +10,8 @@ public enum CacheSource: String, Sendable {
     case coalesced
     /// A cached copy served because the upstream could not be asked.
     case stale
+    /// Read from the shared store (the cache's second level) while copied to the local disk.
+    case shared
 }
 
 /// A blob ready to stream to a client.

@@ -27,6 +27,28 @@ public protocol BlobStore: Sendable {
 
     /// Removes the stored blob; false when it was not stored.
     func remove(_ digest: Digest) async throws -> Bool
+
+    /// Starts storing `digest` from a file still being written: the caller hands over
+    /// its bytes in order as they are written (`BlobUpload.append`), and the blob becomes
+    /// visible only at `complete`, after the caller verified the whole file.
+    func startUpload(_ digest: Digest) async throws -> any BlobUpload
+}
+
+/// A blob being stored while it downloads (an S3 multipart upload, for instance).
+public protocol BlobUpload: Sendable {
+    /// The size the store wants the parts handed to `append` to have (the last one is
+    /// handed to `complete`, whatever its size).
+    var partSize: Int64 { get }
+
+    /// Stores bytes `offset..<offset + length` of the file at `path`, the next part.
+    func append(fileAt path: String, offset: Int64, length: Int64) async throws
+
+    /// Stores the rest of the file from `offset` (fewer than `partSize` bytes) and makes
+    /// the blob, `size` bytes verified by the caller, visible.
+    func complete(fileAt path: String, from offset: Int64, size: Int64) async throws
+
+    /// Drops what was stored; the blob never becomes visible.
+    func abort() async
 }
 
 /// A stored blob's bytes, pulled chunk by chunk (so a slow reader slows the store, and

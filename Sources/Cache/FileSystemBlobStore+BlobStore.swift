@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import NIOCore
 import OCI
 
@@ -26,4 +27,31 @@ extension FileSystemBlobStore: BlobStore {
     public func remove(_ digest: Digest) async throws -> Bool {
         unlink(path(for: digest)) == 0
     }
+
+    public func startUpload(_ digest: Digest) async throws -> any BlobUpload {
+        FileCopyUpload(store: self, digest: digest)
+    }
+}
+
+/// Storing a blob on a disk from another's file: nothing happens until `complete`, which
+/// copies the verified file through a temporary file and publishes it.
+struct FileCopyUpload: BlobUpload {
+    let store: FileSystemBlobStore
+    let digest: Digest
+    var partSize: Int64 { 64 << 20 }
+
+    func append(fileAt path: String, offset: Int64, length: Int64) async throws {}
+
+    func complete(fileAt path: String, from offset: Int64, size: Int64) async throws {
+        let copy = store.layout.temporaryDownload(for: digest)
+        do {
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            try store.commit(temporaryPath: copy, as: digest)
+        } catch {
+            store.discard(temporaryPath: copy)
+            throw error
+        }
+    }
+
+    func abort() async {}
 }

@@ -24,18 +24,20 @@ public final class PullThroughBlobCache: Sendable {
     static let unbufferedPrefix: Int64 = 1 << 20
 
     public let store: FileSystemBlobStore
-    private let fills = Mutex<[Digest: BlobFill]>([:])
-    private let jobs: AsyncStream<FillJob>
-    private let jobSink: AsyncStream<FillJob>.Continuation
-    private let logger: Logger
+    let fills = Mutex<[Digest: BlobFill]>([:])
+    let jobs: AsyncStream<FillJob>
+    let jobSink: AsyncStream<FillJob>.Continuation
+    let logger: Logger
     /// Told how many bytes each successful download fetched from which upstream.
-    private let fetched: @Sendable (_ upstream: String, _ bytes: Int64) -> Void
+    let fetched: @Sendable (_ upstream: String, _ bytes: Int64) -> Void
     /// Keeps the cache within its budget; nil means no budget.
     public let evictor: CacheEvictor?
     /// Told about every hit (access times, leases) and commit; the evictor's when it has one.
     public let inventory: CacheInventory?
+    /// The second level shared by every server; nil keeps blobs on the local disk only.
+    public let shared: SharedStorage?
 
-    private struct FillJob: Sendable {
+    struct FillJob: Sendable {
         let fill: BlobFill
         let repository: RepositoryName
         let upstream: any Upstream
@@ -47,8 +49,10 @@ public final class PullThroughBlobCache: Sendable {
         logger: Logger,
         inventory: CacheInventory? = nil,
         evictor: CacheEvictor? = nil,
+        shared: SharedStorage? = nil,
         fetched: @escaping @Sendable (_ upstream: String, _ bytes: Int64) -> Void = { _, _ in }
     ) {
+        self.shared = shared
         self.store = store
         self.logger = logger
         self.evictor = evictor
@@ -92,8 +96,9 @@ public final class PullThroughBlobCache: Sendable {
             if !store.space.hasRoom(for: 0) {
                 return try await uncachedBlob(digest, repository: repository, upstream: upstream, range: range)
             }
-            if let range, !isBeingFilled(digest), let partial = try await partialFromUpstream(digest, repository: repository, upstream: upstream, range: range) {
-                return partial
+            if let range, !isBeingFilled(digest) {
+                if let partial = try await partialFromShared(digest, range: range) { return partial }
+                if let partial = try await partialFromUpstream(digest, repository: repository, upstream: upstream, range: range) { return partial }
             }
             let joined: (BlobFill, FillReader, started: Bool)?
             do {
@@ -127,7 +132,7 @@ public final class PullThroughBlobCache: Sendable {
                 span = resolved
             }
             let body = BlobBody(source: .fill(fill), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: nil, reader: reader)
-            return BlobResponse(digest: digest, size: expectedSize, range: span, source: started ? .miss : .coalesced, body: body)
+            return BlobResponse(digest: digest, size: expectedSize, range: span, source: started ? fill.origin : .coalesced, body: body)
         }
     }
 
@@ -179,8 +184,29 @@ public final class PullThroughBlobCache: Sendable {
     }
 
     /// Whether a download of `digest` is under way (one that clients still read).
-    private func isBeingFilled(_ digest: Digest) -> Bool {
+    func isBeingFilled(_ digest: Digest) -> Bool {
         fills.withLock { $0[digest].map { !$0.isAbandoned } ?? false }
+    }
+
+    /// A range of a blob only the shared store holds, read from it (the blob is copied
+    /// to the local disk when a client asks for all of it); nil when the shared store
+    /// does not hold it, cannot be read, or the range covers the whole blob.
+    func partialFromShared(_ digest: Digest, range: ByteRange) async throws(CacheError) -> BlobResponse? {
+        guard let shared, let size = await shared.size(of: digest) else { return nil }
+        guard let span = range.resolve(size: size) else {
+            throw CacheError(.rangeNotSatisfiable(size: size), "range not satisfiable for a blob of \(size) bytes")
+        }
+        if span.lowerBound == 0, span.upperBound == size - 1 { return nil }
+        do {
+            guard let chunks = try await shared.store.read(digest, range: span) else { return nil }
+            shared.noteAccess(digest)
+            let body = BlobBody(source: .shared(chunks), start: span.lowerBound, end: span.upperBound, lease: nil)
+            return BlobResponse(digest: digest, size: size, range: span, source: .shared, body: body)
+        } catch {
+            shared.failed()
+            logger.warning("shared store unavailable for a range; asking the upstream", metadata: ["digest": "\(digest)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// A range of a blob that is neither cached nor being downloaded, relayed from the
@@ -210,7 +236,7 @@ public final class PullThroughBlobCache: Sendable {
 
     // MARK: - Hits
 
-    private func cachedBlob(_ digest: Digest, range: ByteRange?) throws(CacheError) -> BlobResponse? {
+    func cachedBlob(_ digest: Digest, range: ByteRange?) throws(CacheError) -> BlobResponse? {
         guard let file = try openCached(digest) else { return nil }
         let size = try fileSize(file, digest)
         var span: ClosedRange<Int64>?
@@ -221,10 +247,11 @@ public final class PullThroughBlobCache: Sendable {
             span = resolved
         }
         let body = BlobBody(source: .file(file, size: size), start: span?.lowerBound ?? 0, end: span?.upperBound, lease: inventory?.lease(digest))
+        shared?.noteAccess(digest)
         return BlobResponse(digest: digest, size: size, range: span, source: .hit, body: body)
     }
 
-    private func openCached(_ digest: Digest) throws(CacheError) -> BlobFile? {
+    func openCached(_ digest: Digest) throws(CacheError) -> BlobFile? {
         do {
             return try store.open(digest)
         } catch {
@@ -233,160 +260,13 @@ public final class PullThroughBlobCache: Sendable {
         }
     }
 
-    private func fileSize(_ file: BlobFile, _ digest: Digest) throws(CacheError) -> Int64 {
+    func fileSize(_ file: BlobFile, _ digest: Digest) throws(CacheError) -> Int64 {
         do {
             return try file.size()
         } catch {
             logger.error("cannot stat cached blob", metadata: ["digest": "\(digest)", "error": "\(error)"])
             throw CacheError(.unavailable, "cache storage error")
         }
-    }
-
-    // MARK: - Misses
-
-    /// Returns the download for `digest`, starting one when none runs; nil when the blob
-    /// was committed in the meantime.
-    private func joinOrStartFill(
-        _ digest: Digest,
-        repository: RepositoryName,
-        upstream: any Upstream
-    ) throws(CacheError) -> (BlobFill, FillReader, started: Bool)? {
-        let result: Result<(BlobFill, FillReader, Bool)?, CacheError> = fills.withLock { fills in
-            // An abandoned download (every client left) is replaced by a new one.
-            if let fill = fills[digest], let reader = fill.join() {
-                return .success((fill, reader, false))
-            }
-            if store.contains(digest) { return .success(nil) }
-            do {
-                let (file, path) = try store.makeTemporaryFile(for: digest)
-                let fill = BlobFill(digest: digest, file: file, temporaryPath: path, repository: repository, upstream: upstream)
-                let reader = fill.join()!  // a new download has no one to be abandoned by yet
-                fills[digest] = fill
-                if case .terminated = jobSink.yield(FillJob(fill: fill, repository: repository, upstream: upstream)) {
-                    fills[digest] = nil
-                    store.discard(temporaryPath: path)
-                    return .failure(CacheError(.unavailable, "server is shutting down"))
-                }
-                return .success((fill, reader, true))
-            } catch let error as FileSystemError where error.isOutOfSpace {
-                return .failure(CacheError(.diskFull, "cache disk is full"))
-            } catch {
-                logger.error("cannot create temporary blob file", metadata: ["digest": "\(digest)", "error": "\(error)"])
-                return .failure(CacheError(.unavailable, "cache storage error"))
-            }
-        }
-        return try result.get()
-    }
-
-    private func fill(_ job: FillJob) async {
-        let fill = job.fill
-        let upstreamName = job.upstream.configuration.registry
-        var logger = self.logger
-        logger[metadataKey: "digest"] = "\(fill.digest)"
-        logger[metadataKey: "upstream"] = "\(upstreamName)"
-        logger[metadataKey: "repo"] = "\(job.repository)"
-        let started = ContinuousClock.now
-        do {
-            let size = try await download(job, logger: logger)
-            forget(fill)
-            fill.progress.update(.committed(size: size))
-            fetched(upstreamName, size)
-            await inventory?.committed(.blob(fill.digest), size: size)
-            // Under budget, the periodic pass (CacheInventoryService) writes the access
-            // times; only a commit that takes the cache over budget evicts at once.
-            if let evictor, evictor.inventory.totalBytes > evictor.budget { await evictor.evict() }
-            logger.info("blob cached", metadata: ["bytes": "\(size)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
-        } catch {
-            store.discard(temporaryPath: fill.temporaryPath)
-            forget(fill)
-            let clientError: CacheError
-            switch error {
-            case let error as CacheError: clientError = error
-            case let error as UpstreamError: clientError = CacheError(error, notFound: .blobUnknown, upstream: upstreamName)
-            case let error as FileSystemError where error.isOutOfSpace: clientError = CacheError(.diskFull, "cache disk is full")
-            case is CancellationError: clientError = CacheError(.unavailable, "download cancelled: server shutting down")
-            default: clientError = CacheError(.unavailable, "cache storage error")
-            }
-            fill.progress.update(.failed(clientError))
-            if fill.isAbandoned {
-                logger.info("blob download stopped: every client left", metadata: ["bytes": "\(fill.progress.visibleBytes)"])
-            } else if clientError.kind == .diskFull {
-                logger.warning("cache disk full: serving the blob from the upstream without caching it", metadata: ["free": "\(store.space.freeBytes)"])
-            } else {
-                logger.warning("blob download failed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Removes `fill` from the downloads under way (unless a newer one replaced it).
-    private func forget(_ fill: BlobFill) {
-        fills.withLock { fills in
-            if fills[fill.digest] === fill { fills[fill.digest] = nil }
-        }
-    }
-
-    /// Writes to the temporary file unless the disk is (nearly) full; then the download
-    /// stops with `diskFull` and its readers continue straight from the upstream.
-    private func write(_ buffer: ByteBuffer, to fill: BlobFill, at offset: Int64) async throws {
-        guard store.space.hasRoom(for: Int64(buffer.readableBytes)) else {
-            throw CacheError(.diskFull, "cache disk is full")
-        }
-        do {
-            try await fill.file.write(buffer, at: offset)
-        } catch let error as FileSystemError where error.isOutOfSpace {
-            throw CacheError(.diskFull, "cache disk is full")
-        }
-    }
-
-    /// Streams the upstream body into the temporary file, publishing progress, then
-    /// verifies and commits it. Returns the committed size.
-    private func download(_ job: FillJob, logger: Logger) async throws -> Int64 {
-        let fill = job.fill
-        let upstreamBlob = try await job.upstream.blob(job.repository, digest: fill.digest, from: 0)
-        let expected = upstreamBlob.contentLength
-        fill.progress.update(.streaming(expectedSize: expected, visibleBytes: 0))
-
-        var hasher = DigestHasher(fill.digest.algorithm)
-        var pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)
-        var written: Int64 = 0
-        var lastFlush = ContinuousClock.now
-        for try await chunk in upstreamBlob.body {
-            if fill.isAbandoned { throw CacheError(.unavailable, "download abandoned: every client left") }
-            hasher.update(chunk)
-            var chunk = chunk
-            pending.writeBuffer(&chunk)
-            if let expected, written + Int64(pending.readableBytes) > expected {
-                throw CacheError(.digestMismatch, "upstream sent more bytes than announced")
-            }
-            let now = ContinuousClock.now
-            if pending.readableBytes >= Self.flushThreshold || written < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval {
-                try await write(pending, to: fill, at: written)
-                written += Int64(pending.readableBytes)
-                pending.clear()  // the write has released it, so its storage is reused
-                lastFlush = now
-                // The last byte stays hidden until the digest is verified, so no client
-                // ever receives a complete body of bad data.
-                fill.progress.update(.streaming(expectedSize: expected, visibleBytes: max(0, written - 1)))
-            }
-        }
-        if pending.readableBytes > 0 {
-            try await write(pending, to: fill, at: written)
-            written += Int64(pending.readableBytes)
-        }
-        if let expected, written != expected {
-            throw CacheError(.digestMismatch, "upstream sent \(written) of \(expected) bytes")
-        }
-        let actual = hasher.finalize()
-        guard actual == fill.digest else {
-            logger.error("upstream blob digest mismatch; discarded", metadata: ["computed": "\(actual)", "bytes": "\(written)"])
-            throw CacheError(.digestMismatch, "upstream content does not match digest \(fill.digest)")
-        }
-        // Verified: readers may have the last byte now, not after the fsync (which can
-        // take seconds for a large blob); the file is published only once it is durable.
-        fill.progress.update(.streaming(expectedSize: written, visibleBytes: written))
-        try await fill.file.synchronize()
-        try store.commit(temporaryPath: fill.temporaryPath, as: fill.digest)
-        return written
     }
 }
 

@@ -43,6 +43,27 @@ public enum BlobStoreConformance {
         #expect(try await store.size(of: emptyDigest) == 0)
         #expect(try await collect(store, emptyDigest, range: nil) == [])
 
+        // An upload is invisible until complete, and an aborted one never appears.
+        let streamed = seededBytes(count: 11 << 20 + 7, seed: 92)
+        let streamedDigest = sha256Digest(streamed)
+        let file = try write(streamed, in: scratch)
+        let upload = try await store.startUpload(streamedDigest)
+        var offset: Int64 = 0
+        while Int64(streamed.count) - offset >= upload.partSize {
+            try await upload.append(fileAt: file, offset: offset, length: upload.partSize)
+            offset += upload.partSize
+            #expect(try await store.size(of: streamedDigest) == nil)
+        }
+        try await upload.complete(fileAt: file, from: offset, size: Int64(streamed.count))
+        #expect(try await collect(store, streamedDigest, range: nil) == streamed)
+        let abandoned = seededBytes(count: 6 << 20, seed: 93)
+        let abandonedDigest = sha256Digest(abandoned)
+        let abandonedFile = try write(abandoned, in: scratch)
+        let aborted = try await store.startUpload(abandonedDigest)
+        try await aborted.append(fileAt: abandonedFile, offset: 0, length: min(aborted.partSize, Int64(abandoned.count)))
+        await aborted.abort()
+        #expect(try await store.size(of: abandonedDigest) == nil)
+
         // Removed: gone, and only it.
         #expect(try await store.remove(digest) == true)
         #expect(try await store.size(of: digest) == nil)
@@ -106,5 +127,47 @@ public final class InMemoryBlobStore: BlobStore, Sendable {
 
     public func remove(_ digest: Digest) async throws -> Bool {
         blobs.withLock { $0.removeValue(forKey: digest) } != nil
+    }
+
+    public func startUpload(_ digest: Digest) async throws -> any BlobUpload {
+        InMemoryUpload(store: self, digest: digest)
+    }
+
+    fileprivate func store(_ digest: Digest, _ bytes: [UInt8]) {
+        blobs.withLock { $0[digest] = bytes }
+    }
+}
+
+/// Collects the parts in memory and stores them at `complete`.
+private final class InMemoryUpload: BlobUpload, Sendable {
+    let store: InMemoryBlobStore
+    let digest: Digest
+    private let received = Mutex<[UInt8]>([])
+    var partSize: Int64 { 5 << 20 }
+
+    init(store: InMemoryBlobStore, digest: Digest) {
+        self.store = store
+        self.digest = digest
+    }
+
+    func append(fileAt path: String, offset: Int64, length: Int64) async throws {
+        let bytes = try Self.read(path, offset: offset, length: length)
+        received.withLock { $0 += bytes }
+    }
+
+    func complete(fileAt path: String, from offset: Int64, size: Int64) async throws {
+        let rest = try Self.read(path, offset: offset, length: size - offset)
+        let bytes = received.withLock { $0 + rest }
+        guard bytes.count == size else { throw CocoaError(.fileReadCorruptFile) }
+        store.store(digest, bytes)
+    }
+
+    func abort() async {}
+
+    static func read(_ path: String, offset: Int64, length: Int64) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        return [UInt8](try handle.read(upToCount: Int(length)) ?? Data())
     }
 }

@@ -1,0 +1,45 @@
+import Cache
+import Foundation
+import OCI
+import Synchronization
+
+/// A `SharedBlobIndex` in memory, with a clock for access times.
+public final class InMemorySharedBlobIndex: SharedBlobIndex, Sendable {
+    private let entries = Mutex<[Digest: (size: Int64, lastAccess: Date)]>([:])
+    let now: @Sendable () -> Date
+
+    /// An empty index.
+    public init(now: @escaping @Sendable () -> Date = Date.init) {
+        self.now = now
+    }
+
+    public func size(of digest: Digest) async throws -> Int64? {
+        entries.withLock { $0[digest]?.size }
+    }
+
+    public func recordStored(_ digest: Digest, size: Int64) async throws {
+        let now = now()
+        entries.withLock { $0[digest] = (size, now) }
+    }
+
+    public func recordAccess(_ digests: [Digest]) async throws {
+        let now = now()
+        entries.withLock { entries in
+            for digest in digests { entries[digest]?.lastAccess = now }
+        }
+    }
+
+    public func forget(_ digest: Digest) async throws {
+        _ = entries.withLock { $0.removeValue(forKey: digest) }
+    }
+
+    public func totals() async throws -> (blobs: Int, bytes: Int64) {
+        entries.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.size }) }
+    }
+
+    public func leastRecentlyUsed(before: Date, limit: Int) async throws -> [(digest: Digest, size: Int64)] {
+        entries.withLock { entries in
+            entries.filter { $0.value.lastAccess < before }.sorted { $0.value.lastAccess < $1.value.lastAccess }.prefix(limit).map { ($0.key, $0.value.size) }
+        }
+    }
+}
