@@ -12,6 +12,8 @@ public enum CacheSource: String, Sendable {
     case stale
     /// Read from the shared store (the cache's second level) while copied to the local disk.
     case shared
+    /// Sent to the shared store with a presigned URL (307): the store serves the bytes.
+    case redirected
 }
 
 /// A blob ready to stream to a client.

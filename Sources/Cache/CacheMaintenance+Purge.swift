@@ -13,11 +13,14 @@ extension CacheMaintenance {
         public var tags: Int
         /// Manifests and blobs removed.
         public var digests: Int
+        /// The digests of the manifests and blobs removed (the shared store drops them too).
+        public var removed: [Digest]
 
         /// A purge's counts.
-        public init(tags: Int, digests: Int) {
+        public init(tags: Int, digests: Int, removed: [Digest]) {
             self.tags = tags
             self.digests = digests
+            self.removed = removed
         }
     }
 
@@ -28,7 +31,7 @@ extension CacheMaintenance {
         if target.contains(":") {
             let digest = try Digest(parsing: target)
             guard remove(digest) else { throw CacheError(.blobUnknown, "\(digest) is not in the cache") }
-            return Purge(tags: 0, digests: 1)
+            return Purge(tags: 0, digests: 1, removed: [digest])
         }
         let repository = try RepositoryName(parsing: target)
         let result = remove(repository: repository)
@@ -62,7 +65,7 @@ extension CacheMaintenance {
             }
         }
         for digest in digests { _ = remove(digest) }
-        return Purge(tags: tags, digests: digests.count)
+        return Purge(tags: tags, digests: digests.count, removed: digests.sorted())
     }
 
     /// A manifest's digest and everything it references, recursively.

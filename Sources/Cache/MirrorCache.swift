@@ -61,8 +61,8 @@ public struct MirrorCache: Sendable {
     /// index (reading only its totals, however large the cache) and removes temporary
     /// files a crash left. Throws `DataDirectoryInUse` when another server holds it.
     public static func open(
-        _ layout: CacheLayout, settings: Settings, pools: BlobIOPools = .shared, observers: Observers = Observers(), logger: Logger,
-        now: @escaping @Sendable () -> Date = Date.init
+        _ layout: CacheLayout, settings: Settings, pools: BlobIOPools = .shared, shared: SharedStorage? = nil, observers: Observers = Observers(),
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) throws -> MirrorCache {
         try FileSystemBlobStore.makeDirectory(layout.root)
         var lock: DataDirectoryLock?
@@ -88,7 +88,7 @@ public struct MirrorCache: Sendable {
         }
         return MirrorCache(
             layout: layout, blobStore: blobStore, manifestStore: manifestStore, inventory: inventory, evictor: evictor,
-            blobs: PullThroughBlobCache(store: blobStore, logger: logger, inventory: inventory, evictor: evictor, fetched: observers.fetched),
+            blobs: PullThroughBlobCache(store: blobStore, logger: logger, inventory: inventory, evictor: evictor, shared: shared, fetched: observers.fetched),
             manifests: PullThroughManifestCache(store: manifestStore, revalidationInterval: settings.tagRevalidation, logger: logger, now: now),
             maintenance: CacheMaintenance(blobs: blobStore, manifests: manifestStore, inventory: inventory, logger: logger),
             lock: lock

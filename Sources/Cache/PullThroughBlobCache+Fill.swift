@@ -51,13 +51,14 @@ extension PullThroughBlobCache {
         let started = ContinuousClock.now
         // The shared store, when it holds the blob; else the upstream, with an upload to
         // the shared store as the bytes arrive.
-        let sharedSize = await shared?.size(of: fill.digest)
-        fill.origin = sharedSize == nil ? .miss : .shared
-        let upload = sharedSize == nil ? await shared?.startUpload(fill.digest, path: fill.temporaryPath) : nil
+        let sharedBlob = await shared?.open(fill.digest)
+        let sharedSize = sharedBlob?.size
+        fill.origin = sharedBlob == nil ? .miss : .shared
+        let upload = sharedBlob == nil ? await shared?.startUpload(fill.digest, path: fill.temporaryPath) : nil
         await withDiscardingTaskGroup { group in
             if let upload { group.addTask { await upload.run() } }
             do {
-                let (size, uploaded) = try await download(job, sharedSize: sharedSize, upload: upload, logger: logger)
+                let (size, uploaded) = try await download(job, sharedBlob: sharedBlob, upload: upload, logger: logger)
                 forget(fill)
                 fill.progress.update(.committed(size: size))
                 if sharedSize == nil { fetched(upstreamName, size) }
@@ -122,19 +123,18 @@ extension PullThroughBlobCache {
         }
     }
 
-    /// Streams the blob (from the shared store when `sharedSize` is known, else from the
+    /// Streams the blob (`sharedBlob` when the shared store holds it, else from the
     /// upstream) into the temporary file, publishing progress and handing the file's
     /// growth to `upload`, then verifies it, completes the upload and commits the file.
     /// Returns the size, and whether the upload completed.
-    func download(_ job: FillJob, sharedSize: Int64?, upload: SharedUpload?, logger: Logger) async throws -> (size: Int64, uploaded: Bool) {
+    func download(
+        _ job: FillJob, sharedBlob: (size: Int64, chunks: BlobChunks)?, upload: SharedUpload?, logger: Logger
+    ) async throws -> (size: Int64, uploaded: Bool) {
         let fill = job.fill
         let body: any AsyncSequence<ByteBuffer, any Error> & Sendable
         let expected: Int64?
-        if let sharedSize, let shared {
-            guard let chunks = try await shared.store.read(fill.digest, range: nil) else {
-                throw CacheError(.unavailable, "the shared store lost \(fill.digest)")
-            }
-            (body, expected) = (chunks, sharedSize)
+        if let sharedBlob {
+            (body, expected) = (sharedBlob.chunks, sharedBlob.size)
         } else {
             let upstreamBlob = try await job.upstream.blob(job.repository, digest: fill.digest, from: 0)
             (body, expected) = (upstreamBlob.body, upstreamBlob.contentLength)

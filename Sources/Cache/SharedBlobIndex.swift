@@ -17,9 +17,14 @@ public protocol SharedBlobIndex: Sendable {
     /// Forgets a blob (before it is deleted from the store).
     func forget(_ digest: Digest) async throws
 
+    /// Forgets a blob unless it was stored or used within `unusedFor`; false when it was
+    /// (or is not recorded). Eviction deletes only what this returned true for.
+    func forget(_ digest: Digest, unusedFor: Duration) async throws -> Bool
+
     /// How many blobs are recorded, and their bytes.
     func totals() async throws -> (blobs: Int, bytes: Int64)
 
-    /// Blobs not used since `before`, least recently used first, at most `limit`.
-    func leastRecentlyUsed(before: Date, limit: Int) async throws -> [(digest: Digest, size: Int64)]
+    /// Blobs neither stored nor used within `unusedFor`, least recently used first, at
+    /// most `limit`. The index's own clock decides (one clock for the whole fleet).
+    func leastRecentlyUsed(unusedFor: Duration, limit: Int) async throws -> [(digest: Digest, size: Int64)]
 }

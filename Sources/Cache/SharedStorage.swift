@@ -11,7 +11,7 @@ public final class SharedStorage: Sendable {
     public let store: any BlobStore
     public let index: any SharedBlobIndex
     /// Told about every failed request to the shared store (for metrics).
-    let failed: @Sendable () -> Void
+    public let failed: @Sendable () -> Void
     let logger: Logger
     private let accessed = Mutex<Set<Digest>>([])
 
@@ -25,7 +25,7 @@ public final class SharedStorage: Sendable {
 
     /// The size of `digest` in the shared store, or nil when it is not there or the index
     /// cannot be asked (then the upstream is asked, as without a shared store).
-    func size(of digest: Digest) async -> Int64? {
+    public func size(of digest: Digest) async -> Int64? {
         do {
             return try await index.size(of: digest)
         } catch {
@@ -35,8 +35,27 @@ public final class SharedStorage: Sendable {
         }
     }
 
+    /// The whole blob from the shared store, or nil when the store does not hold it or
+    /// cannot be read now (then the upstream is asked). A blob the index lists but the
+    /// store does not hold (deleted by an eviction racing an upload) is forgotten.
+    func open(_ digest: Digest) async -> (size: Int64, chunks: BlobChunks)? {
+        guard let size = await size(of: digest) else { return nil }
+        do {
+            guard let chunks = try await store.read(digest, range: nil) else {
+                logger.warning("the shared index lists a blob the shared store does not hold; forgetting it", metadata: ["digest": "\(digest)"])
+                try? await index.forget(digest)
+                return nil
+            }
+            return (size, chunks)
+        } catch {
+            failed()
+            logger.warning("shared store unavailable; fetching from the upstream", metadata: ["digest": "\(digest)", "error": "\(error)"])
+            return nil
+        }
+    }
+
     /// Notes that `digest` was served (written to the index by `flushAccesses`).
-    func noteAccess(_ digest: Digest) {
+    public func noteAccess(_ digest: Digest) {
         _ = accessed.withLock { $0.insert(digest) }
     }
 

@@ -53,7 +53,9 @@ public func buildApplication(
             api.add(middleware: BillingMiddleware(billing: billing, metrics: metrics))
         }
     }
-    RegistryController(directory: dependencies.directory, manifests: dependencies.cache.manifests, blobs: dependencies.cache.blobs).addRoutes(to: api)
+    RegistryController(
+        directory: dependencies.directory, manifests: dependencies.cache.manifests, blobs: dependencies.cache.blobs, redirect: dependencies.blobRedirect
+    ).addRoutes(to: api)
 
     var app = Application(
         router: router,

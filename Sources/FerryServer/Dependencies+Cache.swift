@@ -9,8 +9,8 @@ extension MirrorCache {
     /// The cache as configured, metering its upstream bytes on `meter` and counting its
     /// evictions on `metrics`. `exclusive` takes the data directory's lock (a server does).
     static func open(
-        _ configuration: CacheConfiguration, exclusive: Bool, pools: BlobIOPools, meter: UsageMeter?, metrics: FerryMetrics, logger: Logger,
-        now: @escaping @Sendable () -> Date
+        _ configuration: CacheConfiguration, exclusive: Bool, pools: BlobIOPools, shared: SharedStorage? = nil, meter: UsageMeter?, metrics: FerryMetrics,
+        logger: Logger, now: @escaping @Sendable () -> Date
     ) throws -> MirrorCache {
         try MirrorCache.open(
             configuration.layout,
@@ -19,6 +19,7 @@ extension MirrorCache {
                 tagRevalidation: TimeInterval(configuration.tagRevalidation.components.seconds), exclusive: exclusive
             ),
             pools: pools,
+            shared: shared,
             observers: .init(fetched: { upstream, bytes in meter?.recordUpstreamBytes(upstream: upstream, bytes: bytes) }, evicted: metrics.evicted),
             logger: logger, now: now
         )

@@ -21,6 +21,7 @@ extension Dependencies {
         let upstreams = configuration.upstreams
         let httpClient = HTTPClientService(client: HTTPClientService.upstreamClient(connectTimeout: upstreams.connectTimeout, readTimeout: upstreams.readTimeout))
         let blobClient = HTTPClientService(client: HTTPClientService.upstreamClient(connectTimeout: upstreams.connectTimeout, readTimeout: upstreams.readTimeout))
+        var bucket: SharedBucket?
         // The clients must be shut down before they go: on any failure below too.
         do {
             let registries: [any Upstream] = upstreams.upstreams.map { upstream in
@@ -33,16 +34,21 @@ extension Dependencies {
             }
             let directory = try UpstreamDirectory(upstreams: registries, configuration)
 
-            var database: (client: PostgresClient, services: DatabaseServices)?
+            var database: (client: PostgresClient, services: DatabaseServices, hasher: Argon2PasswordHasher)?
             var subscribers: Subscribers?
-            if configuration.accessMode == .subscribers {
-                let settings = try configuration.database.required(by: "access-mode subscribers")
+            if configuration.accessMode == .subscribers || configuration.storage.backend == .s3 {
+                let settings = try configuration.database.required(by: configuration.accessMode == .subscribers ? "access-mode subscribers" : "storage.backend s3")
                 let client = PostgresClient(configuration: settings.configuration, backgroundLogger: quietLogger)
                 // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
                 // flood is refused with 429 rather than stalling downloads.
                 let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
                 let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
-                database = (client, services)
+                database = (client, services, hasher)
+                if let s3 = configuration.storage.s3 {
+                    bucket = try SharedBucket(s3, database: client, logger: logger, failed: observed.sharedStoreFailed)
+                }
+            }
+            if configuration.accessMode == .subscribers, let (_, services, hasher) = database {
                 subscribers = try Subscribers(
                     configuration, users: services.users, accounts: services.accounts, hasher: hasher,
                     billing: configuration.billing.enabled
@@ -54,7 +60,7 @@ extension Dependencies {
 
             let meter = subscribers?.billing?.meter
             let cache = try MirrorCache.open(
-                configuration.cache, exclusive: true, pools: BlobIOPools.start(), meter: meter, metrics: observed, logger: logger, now: now
+                configuration.cache, exclusive: true, pools: BlobIOPools.start(), shared: bucket?.storage, meter: meter, metrics: observed, logger: logger, now: now
             )
             let tls = try configuration.tls.map { try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key) }
 
@@ -63,15 +69,19 @@ extension Dependencies {
             // then the HTTP clients and PostgreSQL go.
             var services: [any Service] = []
             var beforeServerStarts: [@Sendable () async throws -> Void] = []
-            if let (client, databaseServices) = database, let subscribers, let settings = configuration.database.settings {
+            if let (client, databaseServices, _) = database, let settings = configuration.database.settings {
                 services.append(client)
                 let migrations = configuration.database.migrationsDirectory
-                let tokens = subscribers.access.tokens
-                let keyFiles = configuration.token.signingKeyFiles
                 beforeServerStarts.append {
                     try await checkReachable(client, settings: settings)
                     let applied = try await databaseServices.migrate(directory: migrations, logger: logger)
                     if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
+                }
+            }
+            if let databaseServices = database?.services, let subscribers {
+                let tokens = subscribers.access.tokens
+                let keyFiles = configuration.token.signingKeyFiles
+                beforeServerStarts.append {
                     if let keyFiles {
                         try await tokens.replaceKeys([try keyFiles.load()])
                     } else {
@@ -81,6 +91,14 @@ extension Dependencies {
                 }
             }
             services += [httpClient, blobClient]
+            if let bucket {
+                services.append(bucket.httpClient)
+                services.append(
+                    SharedStorageService(
+                        bucket: bucket, budget: configuration.cache.sharedBudget, lowWaterFraction: configuration.cache.lowWater, logger: logger, now: now
+                    )
+                )
+            }
             services += cacheServices(cache, billing: subscribers?.billing, logger: logger)
             if let databaseServices = database?.services, let subscribers, configuration.token.signingKeyFiles == nil {
                 services.append(SigningKeyRefreshService(tokens: subscribers.access.tokens, repository: databaseServices.signingKeys, logger: logger, now: now))
@@ -102,9 +120,10 @@ extension Dependencies {
                     let problems = if let client { await databaseProblems(client) } else { [String]() }
                     return problems + cacheProblems(layout)
                 },
-                services: services, beforeServerStarts: beforeServerStarts
+                services: services, beforeServerStarts: beforeServerStarts, blobRedirect: bucket?.redirector
             )
         } catch {
+            try? await bucket?.httpClient.client.shutdown()
             try? await httpClient.client.shutdown()
             try? await blobClient.client.shutdown()
             throw error

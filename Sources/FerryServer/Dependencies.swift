@@ -30,6 +30,8 @@ public struct Dependencies: Sendable {
     public let portal: PortalStorage?
     /// Built-in TLS; nil serves plain HTTP/1.1.
     public let tls: TLSCertificates?
+    /// Sends GETs of whole blobs to the shared store (`storage.s3.redirect full-body`).
+    public let blobRedirect: BlobRedirector?
     /// What `/readyz` reports as not ready (empty when ready).
     public var readiness: @Sendable () async -> [String]
     /// Services that run with the application, in start order (they stop in reverse,
@@ -42,8 +44,10 @@ public struct Dependencies: Sendable {
     public init(
         now: @escaping @Sendable () -> Date, metrics: FerryMetrics, directory: UpstreamDirectory, cache: MirrorCache, access: SubscriberAccess?,
         billing: GatewayBilling?, billingService: BillingService?, portal: PortalStorage?, tls: TLSCertificates?,
-        readiness: @escaping @Sendable () async -> [String], services: [any Service], beforeServerStarts: [@Sendable () async throws -> Void]
+        readiness: @escaping @Sendable () async -> [String], services: [any Service], beforeServerStarts: [@Sendable () async throws -> Void],
+        blobRedirect: BlobRedirector? = nil
     ) {
+        self.blobRedirect = blobRedirect
         self.now = now
         self.metrics = metrics
         self.directory = directory

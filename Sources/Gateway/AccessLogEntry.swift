@@ -39,6 +39,7 @@ final class AccessLogEntry: Sendable {
             metrics.request(route: record.route ?? AccessLogMiddleware.routeName(request.path), status: request.status, upstream: record.upstream ?? "-")
             if bytes > 0 { metrics.served(bytes: Int(bytes), source: record.source?.rawValue ?? "other", zeroCopy: record.zeroCopy) }
             if record.source == .coalesced { metrics.coalescedWaiter() }
+            if record.route == "blob", let source = record.source, request.status < 400 { metrics.blobAnswered(source: source.rawValue) }
         }
         logger.info("access", metadata: [
             "method": "\(request.method)",

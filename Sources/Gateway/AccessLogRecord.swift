@@ -13,6 +13,7 @@ public final class AccessLogRecord: Sendable {
         var repository: String?
         var source: CacheSource?
         var zeroCopy = false
+        var redirectedBytes: Int64?
     }
 
     private let fields = Mutex(Fields())
@@ -48,6 +49,12 @@ public final class AccessLogRecord: Sendable {
     public var source: CacheSource? {
         get { fields.withLock { $0.source } }
         set { fields.withLock { $0.source = newValue } }
+    }
+
+    /// The size of a blob the client was redirected to (metered as served at once).
+    public var redirectedBytes: Int64? {
+        get { fields.withLock { $0.redirectedBytes } }
+        set { fields.withLock { $0.redirectedBytes = newValue } }
     }
 
     /// Whether the body was sent with `sendfile(2)`.

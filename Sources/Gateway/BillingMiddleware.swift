@@ -58,7 +58,15 @@ public struct BillingMiddleware: RouterMiddleware {
         let upstream = record.upstream ?? "-"
         let repository = record.repository ?? "-"
         meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: kind == .manifest || response.status.code < 400 ? kind : .other)
-        let fromCache = record.source == .hit
+        let fromCache = record.source == .hit || record.source == .redirected
+        if let redirected = record.redirectedBytes {
+            // The shared store sends the bytes: they count now, whether or not the
+            // client follows the redirect (as the upstream counts a pull it served).
+            slot?.release()
+            meter.recordBytes(userID: userID, upstream: upstream, repository: repository, bytes: Int(redirected), fromCache: true)
+            limits.addServed(userID: userID, bytes: Int(redirected))
+            return response
+        }
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             // When the client is gone before the head is written, this never runs: the

@@ -40,6 +40,17 @@ public struct FerryMetrics: Sendable {
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
+    /// A blob answered, by where it came from: `hit` (the local disk), `shared` (the
+    /// shared store), `miss` (an upstream download), `coalesced`, `stale`, `redirected`.
+    public func blobAnswered(source: String) {
+        Counter(label: "ferry_blob_responses_total", dimensions: [("source", source)], factory: factory).increment()
+    }
+
+    /// A request to the shared store (S3 or its index) that failed.
+    public func sharedStoreFailed() {
+        Counter(label: "ferry_shared_store_errors_total", factory: factory).increment()
+    }
+
     /// A client that joined a download already under way.
     public func coalescedWaiter() {
         Counter(label: "ferry_coalesced_waiters_total", factory: factory).increment()

@@ -12,12 +12,15 @@ public struct RegistryController: Sendable {
     public let directory: UpstreamDirectory
     public let manifests: PullThroughManifestCache
     public let blobs: PullThroughBlobCache
+    /// Sends GETs of whole blobs to the shared store; nil serves every blob.
+    public let redirect: BlobRedirector?
 
     /// Creates the controller over the caches and the upstream routing table.
-    public init(directory: UpstreamDirectory, manifests: PullThroughManifestCache, blobs: PullThroughBlobCache) {
+    public init(directory: UpstreamDirectory, manifests: PullThroughManifestCache, blobs: PullThroughBlobCache, redirect: BlobRedirector? = nil) {
         self.directory = directory
         self.manifests = manifests
         self.blobs = blobs
+        self.redirect = redirect
     }
 
     /// Registers the API's routes in the `/v2` group (`RegistryRouteMiddleware` first).
@@ -113,6 +116,15 @@ public struct RegistryController: Sendable {
             return Response(status: .ok, headers: headers)
         }
         let range = try request.headers[.range].flatMap { header throws(OCIError) in try ByteRange.parse(header) }
+        if range == nil, let redirect, let target = await redirect(digest) {
+            // The store serves the bytes; they are metered here, at the blob's size.
+            context.log.source = .redirected
+            context.log.redirectedBytes = target.size
+            headers[.location] = target.location
+            headers[.contentLength] = "0"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .temporaryRedirect, headers: headers)
+        }
         let answer = try await blobs.blob(digest, repository: target.repository, upstream: target.upstream, range: range)
         context.log.source = answer.source
         var status = HTTPResponse.Status.ok

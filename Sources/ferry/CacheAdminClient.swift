@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Cache
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -26,8 +27,10 @@ struct CacheAdminClient {
             throw CommandError("a ferry serve holds this data-dir, but its admin socket \(socketPath) did not answer: \(error)")
         }
         guard status == 200 else {
-            let document = try? JSONDecoder().decode(OCIErrorResponse.self, from: Data(body.readableBytesView))
-            throw CommandError(document?.errors.first?.message ?? "the server refused (status \(status))")
+            let entry = (try? JSONDecoder().decode(OCIErrorResponse.self, from: Data(body.readableBytesView)))?.errors.first
+            // "Not in the cache" stays recognisable, as when the command works on the directory itself.
+            if let entry, entry.code == .blobUnknown { throw CacheError(.blobUnknown, entry.message) }
+            throw CommandError(entry?.message ?? "the server refused (status \(status))")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

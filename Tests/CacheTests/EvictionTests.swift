@@ -107,7 +107,7 @@ import Testing
         #expect(inventory.count == 2 && inventory.count(of: .manifest) == 1)
         #expect(inventory.bytes(of: .blob) == 500 && inventory.totalBytes == 500 + manifestBytes)
         let maintenance = CacheMaintenance(blobs: store, manifests: manifests, inventory: inventory, logger: testLogger)
-        #expect(try maintenance.purge(blob.description) == .init(tags: 0, digests: 1))
+        #expect(try maintenance.purge(blob.description) == .init(tags: 0, digests: 1, removed: [blob]))
         #expect(inventory.totalBytes == 200 + manifestBytes && inventory.count == 1)
         let stats = maintenance.stats()
         #expect(stats.bytes == 200 + manifestBytes && stats.blobs == 1 && stats.manifests == 1 && stats.tags == 0)
@@ -126,11 +126,11 @@ import Testing
         #expect(inventory.count(of: .tag) == 1)
         let maintenance = CacheMaintenance(blobs: store, manifests: manifests, inventory: inventory, logger: testLogger)
         let result = try maintenance.purge(testRepository.value)
-        #expect(result.tags == 1 && result.digests == 3)
+        #expect(result.tags == 1 && result.digests == 3 && result.removed == [manifestDigest, config, layer].sorted())
         #expect(!store.contains(layer) && !store.contains(config) && store.contains(other))
         #expect(manifests.tag("v1", repository: testRepository, upstream: "docker") == nil)
         #expect(inventory.totalBytes == 70 && inventory.count(of: .manifest) == 0 && inventory.count(of: .tag) == 0)
-        #expect(try maintenance.purge(other.description) == .init(tags: 0, digests: 1))
+        #expect(try maintenance.purge(other.description) == .init(tags: 0, digests: 1, removed: [other]))
         #expect(throws: CacheError.self) { try maintenance.purge(other.description) }
         #expect(throws: CacheError.self) { try maintenance.purge(testRepository.value) }
     }

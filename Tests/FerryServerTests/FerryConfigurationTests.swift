@@ -153,16 +153,38 @@ import Testing
         #expect(ConfigValues.parseDuration("1w") == nil)
     }
 
+    /// Issue 19: the shared store's keys, checked as a whole at start-up.
+    @Test func sharedStoreSettings() async throws {
+        let s3 = [
+            "FERRY_DATABASE_URL": "postgres://h/db", "FERRY_STORAGE_BACKEND": "s3", "FERRY_STORAGE_S3_ENDPOINT": "http://127.0.0.1:7480",
+            "FERRY_STORAGE_S3_BUCKET": "layers", "FERRY_STORAGE_S3_ACCESS_KEY": "AK", "FERRY_STORAGE_S3_SECRET_KEY": "SK",
+        ]
+        let storage = try await load(environment: s3.merging(["FERRY_STORAGE_S3_REDIRECT": "full-body", "FERRY_STORAGE_S3_PREFIX": "eu/"]) { $1 }).storage
+        let settings = try #require(storage.s3)
+        #expect(settings.bucket == "layers" && settings.prefix == "eu/" && settings.region == "us-east-1" && settings.pathStyle)
+        #expect(settings.partSize == 16 << 20 && settings.redirect == .fullBody && settings.redirectLifetime == .seconds(60))
+        #expect(try await load().storage.s3 == nil)
+        #expect(await loadError(environment: s3.filter { $0.key != "FERRY_STORAGE_S3_BUCKET" }) == "storage.s3.bucket: required with storage.backend s3")
+        await #expect(throws: ConfigurationError("database.url: required for storage.backend s3 (the bucket's contents are recorded there)")) {
+            try await FerryConfiguration.load(environment: s3.filter { $0.key != "FERRY_DATABASE_URL" }.merging(["FERRY_ACCESS_MODE": "open"]) { $1 })
+        }
+        #expect(await loadError(environment: s3.merging(["FERRY_STORAGE_S3_REDIRECT_LIFETIME": "5m"]) { $1 })?.hasPrefix("storage.s3.redirect-lifetime") == true)
+        #expect(await loadError(environment: s3.merging(["FERRY_STORAGE_S3_PART_SIZE": "1MiB"]) { $1 }) == "storage.s3.part-size: must be between 5MiB and 5GiB")
+        #expect(await loadError(environment: s3.merging(["FERRY_STORAGE_BACKEND": "gcs"]) { $1 })?.hasPrefix("storage.backend") == true)
+        // The secret never shows when the settings are printed.
+        #expect(!"\(settings)".contains("SK") && "\(settings)".contains("layers"))
+    }
+
     /// Issue 15: a key Ferry does not read is reported by name, not silently ignored
     /// (a whole `storage:` block used to be accepted and dropped).
     @Test func unknownKeysAreReportedByName() async throws {
-        let message = try #require(await loadError(file: #"{"storage": {"backend": "s3"}, "cache": {"max-sise": "10GiB"}}"#))
+        let message = try #require(await loadError(file: #"{"storage": {"flavour": "s3"}, "cache": {"max-sise": "10GiB"}}"#))
         #expect(message.hasPrefix("cache.max-sise: not a Ferry setting"), "\(message)")
-        #expect(message.contains("storage.backend"), "\(message)")
+        #expect(message.contains("storage.flavour"), "\(message)")
         let (_, unknown) = try await FerryConfiguration.load(
-            environment: ["FERRY_DATABASE_URL": "postgres://h/db", "FERRY_STORAGE_BACKEND": "s3", "FERRY_LISTEN_PORT": "7000", "FERRY_CONFIG": "/x"]
+            environment: ["FERRY_DATABASE_URL": "postgres://h/db", "FERRY_STORAGE_FLAVOUR": "s3", "FERRY_LISTEN_PORT": "7000", "FERRY_CONFIG": "/x"]
         )
-        #expect(unknown == ["FERRY_STORAGE_BACKEND"])
+        #expect(unknown == ["FERRY_STORAGE_FLAVOUR"])
         // Every key of the shipped example is one Ferry reads.
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy/ferry.example.json").standardized.path
         let secret = NSTemporaryDirectory() + "ferry-secret-\(UUID().uuidString)"

@@ -12,6 +12,9 @@ import Cache
 /// - `cache.low-water`: eviction goes down to this percentage of the budget (10–99, default 90).
 /// - `cache.min-free`: downloads stop writing when less than this would stay free (default 256MiB).
 /// - `cache.tag-revalidation`: how long a tag is served before asking the upstream again (default 5m).
+/// - `cache.shared-max-size`: the budget of the shared store (`storage.backend s3`); one
+///   server at a time evicts its least recently used blobs (never one used in the last
+///   10 minutes); unset means unlimited.
 public struct CacheConfiguration: Sendable {
     /// Where the cache and its index live.
     public var layout: CacheLayout
@@ -23,6 +26,8 @@ public struct CacheConfiguration: Sendable {
     public var minimumFree: Int64
     /// How long a tag's manifest is served before it is revalidated.
     public var tagRevalidation: Duration
+    /// Bytes the shared store may hold; nil is unlimited.
+    public var sharedBudget: Int64?
 
     /// The data directory.
     public var dataDirectory: String { layout.root }
@@ -40,6 +45,7 @@ public struct CacheConfiguration: Sendable {
         lowWater = Double(try cache.int("low-water", default: 90, range: 10...99)) / 100
         minimumFree = try cache.byteCount("min-free") ?? 256 << 20
         tagRevalidation = try cache.duration("tag-revalidation", default: .seconds(300))
+        sharedBudget = try cache.byteCount("shared-max-size")
     }
 
     /// The budget in bytes on this machine's disk; nil when unlimited.

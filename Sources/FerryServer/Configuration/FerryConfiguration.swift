@@ -20,6 +20,8 @@ public struct FerryConfiguration: Sendable {
     public var token: TokenConfiguration
     public var billing: BillingConfiguration
     public var cache: CacheConfiguration
+    /// The shared store behind the local cache, if any.
+    public var storage: StorageConfiguration
     public var upstreams: UpstreamsConfiguration
     public var portal: PortalConfiguration
     public var log: LogConfiguration
@@ -35,6 +37,7 @@ public struct FerryConfiguration: Sendable {
         token = try TokenConfiguration(reader: reader)
         billing = try BillingConfiguration(reader: reader)
         cache = try CacheConfiguration(reader: reader)
+        storage = try StorageConfiguration(reader: reader)
         upstreams = try UpstreamsConfiguration(reader: reader)
         portal = try PortalConfiguration(reader: reader)
         log = try LogConfiguration(reader: reader)
@@ -58,6 +61,9 @@ public struct FerryConfiguration: Sendable {
         if configuration.accessMode == .subscribers, configuration.database.settings == nil {
             throw ConfigurationError("database.url: required for access-mode subscribers (set FERRY_DATABASE_URL, or use access-mode open)")
         }
+        if configuration.storage.backend == .s3, configuration.database.settings == nil {
+            throw ConfigurationError("database.url: required for storage.backend s3 (the bucket's contents are recorded there)")
+        }
         return (configuration, unknownEnvironment)
     }
 
@@ -74,6 +80,7 @@ public struct FerryConfiguration: Sendable {
             "billing": "\(billing.enabled ? "on, \(billing.timeZone.identifier), \(billing.graceDays) grace days, flush every \(billing.flushInterval)" : "off")",
             "data-dir": "\(cache.dataDirectory)",
             "cache-budget": "\(cache.budget.map { "\($0)" } ?? "unlimited")",
+            "storage": "\(storage.s3.map { "\($0)" } ?? "filesystem")",
             "tag-revalidation": "\(cache.tagRevalidation)",
             "timeouts": "connect \(upstreams.connectTimeout), response \(upstreams.responseTimeout), read \(upstreams.readTimeout)",
             "default-upstream": "\(upstreams.defaultUpstream)",

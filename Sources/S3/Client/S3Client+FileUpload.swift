@@ -73,4 +73,19 @@ extension S3Client {
         }
         return metadata.eTag
     }
+
+    /// Stores `length` bytes of the file at `path` from `offset` as one object
+    /// (`PutObject`), signed with their SHA-256 so the server verifies what it stores.
+    @discardableResult
+    public func putFileRange(key: String, path: String, offset: Int64, length: Int64) async throws -> String {
+        let sha256 = try await FileDigest.sha256Hex(path: path, offset: offset, length: length)
+        return try await putObject(key: key, body: .file(path: path, offset: offset), length: length, sha256: sha256)
+    }
+
+    /// Uploads `length` bytes of the file at `path` from `offset` as part `partNumber` of a
+    /// multipart upload (`UploadPart`), signed with their SHA-256. Returns the part's ETag.
+    public func uploadFilePart(key: String, uploadID: String, partNumber: Int, path: String, offset: Int64, length: Int64) async throws -> String {
+        let sha256 = try await FileDigest.sha256Hex(path: path, offset: offset, length: length)
+        return try await uploadPart(key: key, uploadID: uploadID, partNumber: partNumber, body: .file(path: path, offset: offset), length: length, sha256: sha256)
+    }
 }
