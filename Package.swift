@@ -65,6 +65,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Payment providers' protocols (Alipay RSA2, Stripe webhooks, money parsing): pure, no I/O.
+        .target(
+            name: "PaymentProviders",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "Billing",
             dependencies: [
@@ -170,6 +178,14 @@ let package = Package(
             path: "Tests/FerryTestSupport"
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(
+            name: "PaymentProvidersTests",
+            dependencies: [
+                "PaymentProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "FerryTestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "AccountsTests",
