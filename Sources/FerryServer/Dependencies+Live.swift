@@ -41,7 +41,7 @@ extension Dependencies {
                 // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
                 // flood is refused with 429 rather than stalling downloads.
                 let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
-                let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
+                let services = DatabaseServices(client: client, settings: configuration.billing.settings, hasher: hasher, logger: logger, now: now)
                 database = (client, services)
                 subscribers = try Subscribers(
                     configuration, users: services.users, accounts: services.accounts, hasher: hasher,
@@ -72,6 +72,13 @@ extension Dependencies {
                     try await checkReachable(client, settings: settings)
                     let applied = try await databaseServices.migrate(directory: migrations, logger: logger)
                     if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
+                    // Every command counts billing days with the server's settings (billing review B4).
+                    let settings = configuration.billing.settings
+                    if let replaced = try await databaseServices.storeBillingSettings(settings, by: "ferry serve", logger: logger) {
+                        logger.notice("billing settings changed", metadata: [
+                            "time-zone": "\(replaced.timeZone.identifier) -> \(settings.timeZone.identifier)", "grace-days": "\(replaced.graceDays) -> \(settings.graceDays)",
+                        ])
+                    }
                     if let keyFiles {
                         try await tokens.replaceKeys([try keyFiles.load()])
                     } else {

@@ -2,8 +2,8 @@ import Accounts
 import Billing
 import Foundation
 
-/// The operator view: every user with plan, status and this month's usage, the payment
-/// form, and the audit log.
+/// The operator view: users (a page at a time) with plan, status and this month's usage,
+/// the payment and refund forms, the month's export, and the audit log.
 struct AdminContent: Sendable {
     struct UserRow: Sendable {
         let username: String
@@ -40,4 +40,15 @@ struct AdminContent: Sendable {
     let hasAudit: Bool
     let totalServed: String
     let revenue: String
+    let pager: Pager
+    let exportURL: String
+
+    /// Which page of users is shown.
+    struct Pager: Sendable {
+        let page: Int
+        let pages: Int
+        let total: Int
+        let previous: String?
+        let next: String?
+    }
 }

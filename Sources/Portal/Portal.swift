@@ -58,6 +58,8 @@ public struct Portal: Sendable {
         group.get("password") { request, context in try await passwordPage(request, context: context) }
         group.post("password") { request, context in try await changePassword(request, context: context) }
         group.get("admin") { request, context in try await adminPage(request, context: context) }
+        group.get("admin/export") { request, context in try await exportTransactions(request, context: context) }
+        group.post("admin/refunds") { request, context in try await refund(request, context: context) }
         group.post("admin/users/:name/status") { request, context in try await setUserStatus(request, context: context) }
         group.post("admin/payments") { request, context in try await recordPayment(request, context: context) }
         group.get("static/:name") { _, context in
