@@ -76,6 +76,7 @@ let package = Package(
         .target(
             name: "Billing",
             dependencies: [
+                "PaymentProviders",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,6 +87,7 @@ let package = Package(
             dependencies: [
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +100,7 @@ let package = Package(
                 "OCI",
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 "Cache",
                 "Portal",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -119,6 +122,7 @@ let package = Package(
                 "OCI",
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 "Cache",
                 "Gateway",
                 "Portal",
@@ -148,6 +152,7 @@ let package = Package(
                 "Billing",
                 "Cache",
                 "Portal",
+                "PaymentProviders",
                 "FerryServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -186,7 +191,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "FerryTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(
+            name: "BillingTests",
+            dependencies: ["Billing", "PaymentProviders", "FerryTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            resources: [.copy("Golden")]
+        ),
         .testTarget(
             name: "AccountsTests",
             dependencies: [
@@ -197,7 +206,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "Cache", "Gateway", "FerryTestSupport"]),
+        .testTarget(
+            name: "FerryServerTests",
+            dependencies: ["FerryServer", "Cache", "Gateway", "Billing", "FerryTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "PortalTests",
             dependencies: [
@@ -241,9 +253,11 @@ let package = Package(
                 "Cache",
                 "Gateway",
                 "Portal",
+                "PaymentProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

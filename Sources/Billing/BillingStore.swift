@@ -49,6 +49,19 @@ public protocol BillingStore: Sendable {
     /// Subscriptions whose paid time ends before `day` (and that have not expired before `since`).
     func expiring(since: CalendarDay, before day: CalendarDay) async throws -> [ExpiringSubscription]
 
+    // Orders and the inbox.
+    /// Creates an order, refused when the user has `limit` open orders.
+    func createOrder(_ draft: OrderDraft, openLimit: Int) async throws -> Order
+    func orders(userID: Int64, limit: Int) async throws -> [Order]
+    /// Stores a verified notification and applies it, in one transaction.
+    func receive(_ notification: ReceivedNotification, terms: PaymentTerms) async throws -> InboxReceipt
+    /// Re-applies a stored event that was not applied, with `notification` as it parses now.
+    func replay(eventID: Int64, as notification: ReceivedNotification, terms: PaymentTerms, actor: String) async throws -> InboxEvent
+    /// Credits a stored payment event that named no order (or was rejected) to a user.
+    func resolve(eventID: Int64, to target: ResolveTarget, terms: PaymentTerms) async throws -> InboxEvent
+    /// Stored events, newest first, with these outcomes.
+    func inbox(outcomes: [InboxOutcome], limit: Int) async throws -> [InboxEvent]
+    func event(id: Int64) async throws -> StoredNotification?
 }
 
 /// What a locked change does to a subscription.

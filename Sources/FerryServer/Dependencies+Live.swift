@@ -101,10 +101,15 @@ extension Dependencies {
                 )
             )
 
+            var payments: (inbox: PaymentInbox, checkout: PaymentCheckout)?
+            if let billingService = subscribers?.billingService, configuration.payments.isEnabled {
+                let checkout = configuration.payments.checkout
+                payments = (PaymentInbox(service: billingService, alipay: checkout.alipay, stripeSecrets: configuration.payments.stripeSecrets), checkout)
+            }
             let client = database?.client
             let layout = cache.layout
             return Dependencies(
-                now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, tls: tls,
+                now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, payments: payments, tls: tls,
                 readiness: {
                     let problems = if let client { await databaseProblems(client) } else { [String]() }
                     return problems + cacheProblems(layout)

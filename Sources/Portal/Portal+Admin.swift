@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 
 /// The operator view for admins: users a page at a time (one bounded set of statements
-/// however many there are, billing review B13), suspend and resume, payments and
-/// refunds, the month's export, and the audit log.
+/// however many there are, billing review B13), suspend and resume, the payment inbox,
+/// payments and refunds, the month's export, and the audit log.
 extension Portal {
     struct StatusForm: Decodable, CSRFProtectedForm {
         let csrf: String?
@@ -30,6 +30,7 @@ extension Portal {
         var month = ""
         var plans: [String] = []
         var report: UsageReport?
+        var inbox: [InboxEvent] = []
         if let billing {
             let service = billing.service
             month = service.currentMonth
@@ -40,6 +41,7 @@ extension Portal {
                 paidUntil[userID] = "\(service.status(subscription).rawValue) until \(subscription.periodEnd)"
             }
             plans = try await service.plans().map(\.name)
+            inbox = try await service.inbox(limit: 50)
         }
         let rows = users.map { user in
             let line = lines[user.id]
@@ -60,6 +62,7 @@ extension Portal {
             hasAudit: !entries.isEmpty,
             totalServed: UsageReport.bytes(report?.bytesServed ?? 0),
             revenue: report.map { Money.format($0.revenue) } ?? "-",
+            inbox: inbox.map(AdminContent.InboxRow.init), hasInbox: !inbox.isEmpty,
             pager: .init(page: page, pages: pages, total: total, previous: page > 1 ? "/account/admin?page=\(page - 1)" : nil,
                          next: page < pages ? "/account/admin?page=\(page + 1)" : nil),
             exportURL: "/account/admin/export?month=\(month)"

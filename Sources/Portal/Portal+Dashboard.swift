@@ -18,7 +18,7 @@ extension Portal {
         guard let billing else {
             return DashboardContent(
                 month: "", hasBilling: false, subscription: nil, figures: nil, chart: nil, repositories: [], hasRepositories: false,
-                username: user.username, endpoint: settings.endpoint
+                username: user.username, endpoint: settings.endpoint, paysOnline: false
             )
         }
         let service = billing.service
@@ -50,7 +50,8 @@ extension Portal {
             repositories: repositories.map { .init(name: $0.name, bytesServed: UsageReport.bytes($0.bytesServed), manifestPulls: $0.manifestPulls) },
             hasRepositories: !repositories.isEmpty,
             username: user.username,
-            endpoint: settings.endpoint
+            endpoint: settings.endpoint,
+            paysOnline: billing.checkout != nil
         )
     }
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import Billing
 import FerryServer
 import Foundation
+import Gateway
 import Logging
 
 /// The options every command takes. Each flag overrides the matching `FERRY_*`
@@ -87,6 +88,18 @@ struct ConfigOptions: ParsableArguments {
         }
     }
 
+    /// Runs `body` with the payment inbox (verifying with the configured keys) and the
+    /// services over PostgreSQL.
+    func withInbox<T: Sendable>(_ body: @Sendable (PaymentInbox, DatabaseServices) async throws -> T) async throws -> T {
+        let values = try await values()
+        let gateway = try GatewayConfiguration(reader: values, servesTLS: try TLSFiles.read(values) != nil)
+        let payments = try PaymentsConfiguration(reader: values, publicURL: gateway.publicURL)
+        return try await withDatabase { database in
+            let inbox = PaymentInbox(service: database.billing, alipay: payments.checkout.alipay, stripeSecrets: payments.stripeSecrets)
+            return try await body(inbox, database)
+        }
+    }
+
     /// Runs `body` with the account service over PostgreSQL.
     func withAccounts<T: Sendable>(_ body: @Sendable (AccountService) async throws -> T) async throws -> T {
         try await withDatabase { try await body($0.accounts) }
@@ -119,6 +132,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         print("token         service \(configuration.gateway.tokenService), realm \(configuration.gateway.realm), lifetime \(configuration.token.lifetime)s")
         print("data-dir      \(configuration.cache.dataDirectory)")
         print("billing       \(configuration.billing.timeZone.identifier), \(configuration.billing.graceDays) grace days")
+        print("payments      \(configuration.payments.summary)")
         print("revalidate    \(configuration.cache.tagRevalidation)")
         for upstream in configuration.upstreams.upstreams {
             let marker = upstream.id == configuration.upstreams.defaultUpstream ? " (default)" : ""

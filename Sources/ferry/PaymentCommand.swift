@@ -4,11 +4,11 @@ import Billing
 import FerryServer
 import Foundation
 
-/// `ferry payment …`: money received and given back.
+/// `ferry payment …`: money received and given back, and the inbox of provider notifications.
 struct PaymentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payment", abstract: "Record payments and refunds; the month's export.",
-        subcommands: [Record.self, Refund.self, List.self, Export.self]
+        commandName: "payment", abstract: "Record payments and refunds; the provider inbox; the month's export.",
+        subcommands: [Record.self, Refund.self, List.self, Inbox.self, Resolve.self, Replay.self, Export.self, Reconcile.self]
     )
 
     struct Record: AsyncParsableCommand {

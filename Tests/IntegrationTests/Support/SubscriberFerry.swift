@@ -57,12 +57,13 @@ struct SubscriberFerry: Sendable {
 /// (`token.recheck-interval: 0s`; the 5-second bound is pinned by the unit tests), and
 /// usage is flushed when the test calls `meter.flush()` (or every `flushInterval`). With
 /// `billing`, plans are enforced and usage metered. `upstream` replaces the test
-/// registry's URL (e.g. with an `UpstreamProxy` in front of it).
+/// registry's URL (e.g. with an `UpstreamProxy` in front of it); `extra` adds configuration keys.
 func withSubscriberFerry<T: Sendable>(
     mirrorDomain: String? = "mirror.test",
     billing: Bool = false,
     flushInterval: Duration = .seconds(300),
     upstream upstreamURL: String? = nil,
+    configuration extra: [String: String] = [:],
     _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
     let environment = try TestEnvironment.require()
@@ -75,6 +76,7 @@ func withSubscriberFerry<T: Sendable>(
         "upstream-timeout.response": "5s", "migrations-dir": DatabaseConfiguration.defaultMigrationsDirectory(),
     ]) { $1 }
     if let mirrorDomain { values["mirror-domain"] = mirrorDomain }
+    values.merge(extra) { $1 }
     let configuration = try await testConfiguration(values)
     let dependencies = try await Dependencies.live(configuration, logger: quietLogger)
     return try await withServer({ onRunning in
