@@ -6,6 +6,7 @@ extension BillingService {
     public struct PaymentOutcome: Sendable {
         /// False when the reference was recorded before (nothing changed).
         public let recorded: Bool
+        /// The subscription after the payment.
         public let subscription: Subscription?
         /// The price of the months paid for, in the plan's currency, when the payment is
         /// in that currency and differs from it (the operator may want to look).

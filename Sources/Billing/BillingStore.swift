@@ -115,11 +115,15 @@ public struct TopUsage: Sendable, Equatable {
 
 /// Which month's report, for whom.
 public struct ReportQuery: Sendable {
+    /// `YYYY-MM`.
     public var month: String
+    /// The month's first day.
     public var first: CalendarDay
+    /// The next month's first day.
     public var next: CalendarDay
     /// The month's bounds in the operator's zone (payments and refunds).
     public var monthStart: Date
+    /// The month's end in the operator's zone.
     public var monthEnd: Date
     /// Only users who had this name (current and deleted ones).
     public var username: String?

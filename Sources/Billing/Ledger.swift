@@ -55,6 +55,7 @@ public struct Payment: Sendable, Equatable, Codable {
     /// The paid time it added to the subscription, `coversTo` exclusive (the receipt's
     /// period); nil for payments recorded before this was kept.
     public var coversFrom: CalendarDay?
+    /// The end of that time (exclusive).
     public var coversTo: CalendarDay?
     /// The plan of the order it paid, when it came through one.
     public var planName: String?

@@ -14,21 +14,33 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 /// Renew or Switch, and the number the provider echoes back (Alipay `out_trade_no`,
 /// Stripe `client_reference_id`).
 public struct Order: Sendable, Equatable, Codable {
+    /// The order's id.
     public var id: Int64
     /// `ferry_<id>_<10 random characters>`.
     public var orderNumber: String
+    /// Who ordered.
     public var userID: Int64
+    /// Their name when they ordered.
     public var username: String
+    /// The plan ordered.
     public var planID: Int64
+    /// The plan's name.
     public var planName: String
+    /// Months ordered.
     public var months: Int
+    /// The price of those months, frozen, in minor units.
     public var amountMinor: Int64
+    /// The plan's currency.
     public var currency: String
     /// `alipay` or `stripe`.
     public var provider: String
+    /// Created, paid or closed.
     public var status: OrderStatus
+    /// When it was created.
     public var createdAt: Date
+    /// Until when it may be paid.
     public var expiresAt: Date
+    /// When it was paid (the provider says).
     public var paidAt: Date?
 
     /// Created, not paid, and not expired at `now`.
@@ -44,11 +56,18 @@ public struct Order: Sendable, Equatable, Codable {
 
 /// An order about to be created.
 public struct OrderDraft: Sendable {
+    /// Who ordered.
     public var userID: Int64
+    /// Their name when they ordered.
     public var username: String
+    /// The plan, with its price today.
     public var plan: Plan
+    /// Months ordered.
     public var months: Int
+    /// `alipay` or `stripe`.
     public var provider: String
+    /// When it was created.
     public var createdAt: Date
+    /// Until when it may be paid.
     public var expiresAt: Date
 }

@@ -3,12 +3,17 @@ import Foundation
 /// A payment to record: who paid, how much, for how many months, when, and who is
 /// recording it.
 public struct PaymentEntry: Sendable {
+    /// Who paid.
     public var userID: Int64
+    /// Their name.
     public var username: String
+    /// How much, in minor units of `currency`.
     public var amountMinor: Int64
+    /// An ISO 4217 code.
     public var currency: String
     /// Unique across all users: recording it again changes nothing.
     public var reference: String
+    /// Months paid for (1-120).
     public var months: Int
     /// When the money was paid (the provider's time, or `--paid-at`); it counts in that
     /// month, and the subscription is extended as of that day.
@@ -47,6 +52,7 @@ public struct RefundRequest: Sendable {
     public var refundReference: String
     /// Minor units; nil refunds what is left of the payment.
     public var amountMinor: Int64?
+    /// Why (kept with the refund).
     public var reason: String?
     /// End the subscription on this day in the same transaction (`--end-access`).
     public var endAccessOn: CalendarDay?
@@ -82,9 +88,13 @@ public struct BookEntry: Sendable, Equatable, Codable {
         case refund
     }
 
+    /// Payment or refund.
     public var kind: Kind
+    /// When the money moved.
     public var at: Date
+    /// Their name.
     public var username: String
+    /// The user was deleted since.
     public var deleted: Bool
     /// `alipay`, `stripe`, or `manual`.
     public var provider: String
@@ -92,10 +102,13 @@ public struct BookEntry: Sendable, Equatable, Codable {
     public var reference: String
     /// The refund's own reference.
     public var refundReference: String?
+    /// The order paid, if any.
     public var orderNumber: String?
     /// Positive for payments, negative for refunds.
     public var amountMinor: Int64
+    /// An ISO 4217 code.
     public var currency: String
+    /// Who recorded it.
     public var recordedBy: String?
 
     /// Creates a line.
@@ -119,9 +132,14 @@ public struct BookEntry: Sendable, Equatable, Codable {
 
 /// A subscription whose paid time ends soon (`ferry subscription list --expiring`).
 public struct ExpiringSubscription: Sendable, Equatable, Codable {
+    /// Their name.
     public var username: String
+    /// Their e-mail address, for the reminder.
     public var email: String?
+    /// The plan of the last paid period.
     public var plan: String
+    /// Paid until (exclusive).
     public var periodEnd: CalendarDay
+    /// It was cancelled: it will not be renewed.
     public var cancelled: Bool
 }

@@ -5,6 +5,7 @@ import PostgresNIO
 /// payment, in its currency, under the paying user's lock; with `--end-access` the
 /// subscription ends in the same transaction (B3).
 extension PostgresBillingStore {
+    /// Records a refund under the paying user's lock (see `BillingStore.refund`).
     public func refund(_ request: RefundRequest, at: Date) async throws -> RefundOutcome {
         guard let owner = try await paymentOwner(reference: request.paymentReference) else {
             throw BillingError.notFound("no payment with reference \(request.paymentReference)")

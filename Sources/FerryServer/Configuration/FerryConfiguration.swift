@@ -22,6 +22,7 @@ public struct FerryConfiguration: Sendable {
     public var cache: CacheConfiguration
     public var upstreams: UpstreamsConfiguration
     public var portal: PortalConfiguration
+    /// Online payments (Alipay, Stripe); off unless configured.
     public var payments: PaymentsConfiguration
     public var log: LogConfiguration
     /// How long requests in flight may run after SIGTERM.
