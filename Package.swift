@@ -77,9 +77,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Payment providers' protocols (Alipay RSA2, Stripe webhooks, money parsing): pure, no I/O.
+        .target(
+            name: "PaymentProviders",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "Billing",
             dependencies: [
+                "PaymentProviders",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,6 +99,7 @@ let package = Package(
             dependencies: [
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,6 +112,7 @@ let package = Package(
                 "OCI",
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 "Cache",
                 "Portal",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,6 +134,7 @@ let package = Package(
                 "OCI",
                 "Accounts",
                 "Billing",
+                "PaymentProviders",
                 "Cache",
                 "Gateway",
                 "Portal",
@@ -153,6 +165,7 @@ let package = Package(
                 "Billing",
                 "Cache",
                 "Portal",
+                "PaymentProviders",
                 "FerryServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -196,7 +209,19 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "FerryTestSupport"], resources: [.copy("Golden")]),
+        .testTarget(
+            name: "PaymentProvidersTests",
+            dependencies: [
+                "PaymentProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "BillingTests",
+            dependencies: ["Billing", "PaymentProviders", "FerryTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")],
+            resources: [.copy("Golden")]
+        ),
         .testTarget(
             name: "AccountsTests",
             dependencies: [
@@ -207,7 +232,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "Cache", "Gateway", "FerryTestSupport"]),
+        .testTarget(
+            name: "FerryServerTests",
+            dependencies: ["FerryServer", "Cache", "Gateway", "Billing", "FerryTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "PortalTests",
             dependencies: [
@@ -252,9 +280,11 @@ let package = Package(
                 "Gateway",
                 "Portal",
                 "S3",
+                "PaymentProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

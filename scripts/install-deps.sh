@@ -5,7 +5,8 @@ set -euo pipefail
 
 # libsqlite3-dev: the cache index (GRDB links the system SQLite).
 # chromium: the portal's end-to-end test drives headless Chromium over the DevTools protocol.
-packages=(docker-registry skopeo libargon2-dev libsqlite3-dev postgresql openssl python3 python3-yaml curl chromium)
+# python3-venv: the payment tests' oracle (the providers' official SDKs) lives in a venv.
+packages=(docker-registry skopeo libargon2-dev libsqlite3-dev postgresql openssl python3 python3-yaml python3-venv curl chromium)
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk nginx-light)
 
 # The docker CLI (tests run `docker login`, which works client-side with no daemon).

@@ -3,6 +3,8 @@
 # listening on 127.0.0.1:PORT only, run as the `postgres` user when invoked as root
 # (PostgreSQL refuses to run as root). Prints the database URL on start.
 #
+# pg_stat_statements is preloaded, so tests can count the statements a page costs.
+#
 # Usage: scripts/local-postgres.sh start DIR [PORT] | stop DIR
 set -euo pipefail
 
@@ -42,7 +44,7 @@ case "$command" in
         fi
         if ! as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
             as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-                -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200" start >/dev/null \
+                -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" start >/dev/null \
                 || { tail -20 "$dir/postgres.log" >&2; exit 1; }
         fi
         echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"

@@ -24,6 +24,12 @@ set -a
 set +a
 export FERRY_INTEGRATION=required
 
+# The official Stripe and Alipay SDKs from PyPI, in a virtual environment kept between
+# runs (the payment tests cross-check signatures with them; the tests make no network call).
+oracle=${FERRY_PAYMENT_ORACLE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry/payment-oracle}
+scripts/payment-oracle-venv.sh "$oracle"
+export FERRY_PAYMENT_ORACLE_PYTHON="$oracle/bin/python"
+
 swift build --build-tests
 test -x .build/debug/ferry || { echo "test.sh: .build/debug/ferry was not built" >&2; exit 1; }
 swift test --skip-build "$@"

@@ -111,6 +111,12 @@ public struct AccountService: Sendable {
         try await users.allUsers()
     }
 
+    /// Page `page` (from 1) of the users ordered by name, `perPage` a page, and how many
+    /// there are in all.
+    public func users(page: Int, perPage: Int) async throws -> (users: [User], total: Int) {
+        try await users.users(offset: max(0, page - 1) * perPage, limit: perPage)
+    }
+
     /// Revokes a token by id; `tokenNotFound` when there is no such unrevoked token.
     public func revokeAccessToken(id: Int64) async throws {
         guard try await users.revokeAccessToken(id: id, now: now()) else { throw AccountsError.tokenNotFound(String(id)) }

@@ -50,6 +50,11 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { $0.users.values.sorted { $0.username < $1.username } }
     }
 
+    public func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
+        let all = try await allUsers()
+        return (Array(all.dropFirst(offset).prefix(limit)), all.count)
+    }
+
     public func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws {
         state.withLock { state in
             state.users[userID]?.passwordHash = passwordHash

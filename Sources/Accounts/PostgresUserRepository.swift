@@ -60,6 +60,19 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
+    public func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
+        try await run { client in
+            var users: [User] = []
+            let rows = try await client.query(
+                "SELECT \(unescaped: Self.userColumns) FROM users ORDER BY username OFFSET \(offset) LIMIT \(limit)", logger: logger
+            )
+            for try await row in rows.decode(UserRow.self) { users.append(Self.user(row)) }
+            var total = 0
+            for try await count in try await client.query("SELECT count(*)::BIGINT FROM users", logger: logger).decode(Int64.self) { total = Int(count) }
+            return (users, total)
+        }
+    }
+
     public func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws {
         try await run { client in
             try await client.query("UPDATE users SET password_hash = \(passwordHash), updated_at = \(now) WHERE id = \(userID)", logger: logger)

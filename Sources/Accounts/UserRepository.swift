@@ -13,6 +13,8 @@ public protocol UserRepository: Sendable {
     func user(id: Int64) async throws -> User?
     /// Every user, ordered by name.
     func allUsers() async throws -> [User]
+    /// `limit` users ordered by name from `offset`, and how many there are in all.
+    func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int)
     /// Replaces the hash of the same password (a rehash with stronger parameters).
     func updatePasswordHash(userID: Int64, passwordHash: String, now: Date) async throws
     /// Sets a new password in one transaction: stores the hash, advances the password

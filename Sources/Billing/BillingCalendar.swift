@@ -35,6 +35,11 @@ public struct BillingCalendar: Sendable {
     /// Built once: `day(of:)` runs for every metered chunk.
     private let calendar: Calendar
 
+    /// The zone's name as operators write it (`UTC` rather than Foundation's `GMT`).
+    public var zoneName: String {
+        timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier
+    }
+
     /// Uses `timeZone` for turning instants into days.
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone

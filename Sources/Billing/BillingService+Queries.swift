@@ -8,17 +8,20 @@ extension BillingService {
     }
 
     /// Adds a plan; refused when the name is taken or a limit is out of range.
-    public func addPlan(_ plan: Plan) async throws -> Plan {
+    public func addPlan(_ plan: Plan, actor: String = defaultActor) async throws -> Plan {
         try plan.validate()
         if try await store.plan(named: plan.name) != nil { throw BillingError.conflict("plan \(plan.name) already exists: use plan edit") }
-        return try await store.save(plan)
+        let note = AuditNote(actor: actor, action: "plan-add", target: plan.name, detail: Self.describe(plan))
+        return try await store.save(plan, audit: note)
     }
 
-    /// Changes a plan's price or limits with `edit`; the result is validated.
-    public func editPlan(named name: String, _ edit: (Plan) throws -> Plan) async throws -> Plan {
+    /// Changes a plan's price or limits with `edit`; the result is validated. Periods
+    /// already charged keep the price and limits they were sold with (billing review B11).
+    public func editPlan(named name: String, actor: String = defaultActor, _ edit: (Plan) throws -> Plan) async throws -> Plan {
         let plan = try edit(try await plan(named: name))
         try plan.validate()
-        return try await store.save(plan)
+        let note = AuditNote(actor: actor, action: "plan-edit", target: plan.name, detail: Self.describe(plan))
+        return try await store.save(plan, audit: note)
     }
 
     /// A user's subscription with its plan and charged periods; nil with none.
@@ -27,9 +30,20 @@ extension BillingService {
         return (subscription, try await store.plan(id: subscription.planID), try await store.charges(userID: userID))
     }
 
+    /// A user's plan (as paid for in the current or last period) and subscription, read
+    /// now (the gateway's copy may be a few seconds old).
+    public func standing(userID: Int64) async throws -> Standing? {
+        try await store.standing(userID: userID)
+    }
+
     /// A user's subscription, if any.
     public func subscription(userID: Int64) async throws -> Subscription? {
         try await store.subscription(userID: userID)
+    }
+
+    /// The subscriptions of these users, read at once (the operator page).
+    public func subscriptions(userIDs: [Int64]) async throws -> [Int64: Subscription] {
+        try await store.subscriptions(userIDs: userIDs)
     }
 
     /// A user's payments, with what was refunded of each.
@@ -37,19 +51,53 @@ extension BillingService {
         try await store.payments(userID: userID)
     }
 
+    /// The payments of everyone who had this name, deleted users included (billing
+    /// review B9); `notFound` when nobody ever had it.
+    public func payments(username: String) async throws -> [Payment] {
+        try await checkKnown(username)
+        return try await store.payments(username: username)
+    }
+
+    /// One payment (a receipt).
+    public func payment(id: Int64) async throws -> Payment? {
+        try await store.payment(id: id)
+    }
+
+    /// Throws `notFound` unless a current or deleted user had this name.
+    public func checkKnown(_ username: String) async throws {
+        guard try await store.knowsUsername(username) else { throw BillingError.notFound("no such user (current or deleted): \(username)") }
+    }
+
     /// The currency a payment was recorded in (to read a refund amount in it).
     public func paymentCurrency(reference: String) async throws -> String {
         try await store.paymentCurrency(reference: reference)
     }
 
-    /// The monthly report of `month` (`YYYY-MM`, in the billing time zone), for everyone
-    /// or one user.
-    public func monthlyReport(month: String, username: String? = nil) async throws -> UsageReport {
+    /// The monthly report of `month` (`YYYY-MM`, in the billing time zone; default the
+    /// current month), for everyone, for the users who had `username` (deleted ones
+    /// included), or for one user id.
+    public func monthlyReport(month: String? = nil, username: String? = nil, userID: Int64? = nil) async throws -> UsageReport {
+        let month = month ?? currentMonth
         guard let range = BillingCalendar.monthRange(month) else { throw BillingError.invalid("\"\(month)\" is not a month like 2026-12") }
-        return try await store.report(
+        return try await store.report(ReportQuery(
             month: month, first: range.first, next: range.next, monthStart: calendar.start(of: range.first), monthEnd: calendar.start(of: range.next),
-            username: username
-        )
+            username: username, userID: userID
+        ))
+    }
+
+    /// Every payment and refund of `month` (default the current month), in time order.
+    public func transactions(month: String? = nil) async throws -> (month: String, entries: [BookEntry]) {
+        let month = month ?? currentMonth
+        guard let range = BillingCalendar.monthRange(month) else { throw BillingError.invalid("\"\(month)\" is not a month like 2026-12") }
+        return (month, try await store.transactions(from: calendar.start(of: range.first), to: calendar.start(of: range.next)))
+    }
+
+    /// Subscriptions whose paid time ends within `days` days (and those in their grace
+    /// days now), soonest first: the reminder list.
+    public func expiring(withinDays days: Int) async throws -> [ExpiringSubscription] {
+        guard (0...366).contains(days) else { throw BillingError.invalid("the window must be 0-366 days") }
+        let today = today
+        return try await store.expiring(since: calendar.adding(days: -graceDays, to: today), before: calendar.adding(days: days + 1, to: today))
     }
 
     /// The month's largest consumers by bytes served.
@@ -76,5 +124,11 @@ extension BillingService {
     public func cacheHitRatio(days: Int = 30) async throws -> Double? {
         let (hits, total) = try await store.servedBytes(days: days)
         return total == 0 ? nil : Double(hits) / Double(total)
+    }
+
+    /// A plan in one line, for the audit log.
+    static func describe(_ plan: Plan) -> String {
+        "\(Money.format(plan.priceMinor, plan.currency)), quota \(plan.monthlyQuotaBytes) B, \(plan.requestsPerMinute) rpm, "
+            + "\(plan.manifestPullsPerWindow) pulls/\(plan.manifestWindowSeconds)s, \(plan.maxConcurrentDownloads) downloads, \(plan.maxClientAddressesPerDay) addresses"
     }
 }

@@ -41,8 +41,8 @@ public struct Plan: Sendable, Equatable, Codable {
             throw .invalid("plan name must be 1-32 lowercase letters, digits, - or _, starting with a letter")
         }
         guard priceMinor >= 0 else { throw .invalid("price must not be negative") }
-        guard currency.count == 3, currency.allSatisfy({ $0.isUppercase && $0.isLetter }) else {
-            throw .invalid("currency must be a three-letter ISO code such as CNY or USD")
+        guard Money.isCurrency(currency) else {
+            throw .invalid("\"\(currency.prefix(12))\" is not an ISO 4217 currency code (such as CNY, USD or EUR)")
         }
         guard monthlyQuotaBytes >= 0 else { throw .invalid("quota must not be negative") }
         guard requestsPerMinute > 0, manifestPullsPerWindow > 0, manifestWindowSeconds > 0,

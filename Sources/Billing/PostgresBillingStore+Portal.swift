@@ -3,6 +3,13 @@ import PostgresNIO
 
 /// One day's traffic of one subscriber.
 public struct DailyBytes: Sendable, Equatable {
+    /// Creates a day's figures.
+    public init(day: CalendarDay, bytesServed: Int64, hitBytes: Int64) {
+        self.day = day
+        self.bytesServed = bytesServed
+        self.hitBytes = hitBytes
+    }
+
     /// The day, in the operator's time zone.
     public let day: CalendarDay
     /// Bytes written to the subscriber that day.
@@ -29,15 +36,16 @@ extension PostgresBillingStore {
         try await run {
             let rows = try await client.query(
                 """
-                SELECT day::TEXT, SUM(bytes_served)::BIGINT, SUM(hit_bytes)::BIGINT FROM usage_daily
+                SELECT day, SUM(bytes_served)::BIGINT, SUM(hit_bytes)::BIGINT FROM usage_daily
                 WHERE user_id = \(userID) AND day >= \(first.description)::DATE AND day < \(next.description)::DATE
                 GROUP BY day ORDER BY day
                 """,
                 logger: logger
             )
             var days: [DailyBytes] = []
-            for try await (day, served, hits) in rows.decode((String, Int64, Int64).self) {
-                if let day = CalendarDay(day) { days.append(DailyBytes(day: day, bytesServed: served, hitBytes: hits)) }
+            // The day is decoded as a binary DATE, never as text (billing review B6).
+            for try await (day, served, hits) in rows.decode((CalendarDay, Int64, Int64).self) {
+                days.append(DailyBytes(day: day, bytesServed: served, hitBytes: hits))
             }
             return days
         }

@@ -62,10 +62,11 @@ public struct PostgresBillingStore: UsageSink {
         }
     }
 
-    /// Inserts a plan, or updates the one with the same name (validated by `BillingService`).
-    public func save(_ plan: Plan) async throws -> Plan {
-        try await run {
-            let rows = try await client.query(
+    /// Inserts a plan, or updates the one with the same name (validated by
+    /// `BillingService`), with its audit row in the same transaction.
+    public func save(_ plan: Plan, audit: AuditNote?) async throws -> Plan {
+        try await transaction { connection in
+            let rows = try await connection.query(
                 """
                 INSERT INTO plans (name, price_minor, currency, monthly_quota_bytes, requests_per_minute, manifest_pulls_per_window,
                                    manifest_window_seconds, max_concurrent_downloads, max_client_ips_per_day)
@@ -80,8 +81,11 @@ public struct PostgresBillingStore: UsageSink {
                 """,
                 logger: logger
             )
-            for try await row in rows.decode(PlanRow.self) { return Self.plan(row) }
-            throw BillingError.databaseUnavailable("saving the plan returned no row")
+            var saved: Plan?
+            for try await row in rows.decode(PlanRow.self) { saved = Self.plan(row) }
+            guard let saved else { throw BillingError.databaseUnavailable("saving the plan returned no row") }
+            if let audit { try await record(audit, at: now(), on: connection) }
+            return saved
         }
     }
 
@@ -97,6 +101,22 @@ public struct PostgresBillingStore: UsageSink {
                 return Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
             }
             return nil
+        }
+    }
+
+    /// The subscriptions of `userIDs`, in one statement (the operator page's, billing review B13).
+    public func subscriptions(userIDs: [Int64]) async throws -> [Int64: Subscription] {
+        guard !userIDs.isEmpty else { return [:] }
+        return try await run {
+            let rows = try await client.query(
+                "SELECT user_id, plan_id, anchor_day, period_start, period_end, cancelled_at FROM subscriptions WHERE user_id = ANY(\(userIDs))",
+                logger: logger
+            )
+            var found: [Int64: Subscription] = [:]
+            for try await (userID, planID, anchor, start, end, cancelled) in rows.decode((Int64, Int64, Int, CalendarDay, CalendarDay, Date?).self) {
+                found[userID] = Subscription(userID: userID, planID: planID, anchorDay: anchor, periodStart: start, periodEnd: end, cancelledAt: cancelled)
+            }
+            return found
         }
     }
 
@@ -192,8 +212,21 @@ public struct PostgresBillingStore: UsageSink {
         }
     }
 
+    /// Runs `body` in a transaction; errors come out as `BillingError`s.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     static func mapped(_ error: any Error) -> any Error {
         if let error = error as? BillingError { return error }
+        if let error = error as? PostgresTransactionError {
+            // What failed inside the transaction, not the wrapper around it.
+            if let cause = error.closureError ?? error.beginError ?? error.commitError { return mapped(cause) }
+        }
         if let error = error as? PSQLError {
             if error.serverInfo?[.sqlState] == "42P01" { return BillingError.databaseUnavailable("database schema is missing: run ferry migrate") }
             return BillingError.databaseUnavailable("database error: \(error.serverInfo?[.message] ?? String(describing: error.code))")
@@ -203,21 +236,27 @@ public struct PostgresBillingStore: UsageSink {
 }
 
 extension PostgresBillingStore: StandingSource {
-    /// The plan is the one of the billing period covering today (a plan change applies
-    /// from the next period), else the subscription's.
+    /// The plan and its limits are those of the last charged period that started on or
+    /// before today: the period covering today, or in grace days the last one paid for
+    /// (billing review B1), never the unpaid next plan; and the limits are the ones that
+    /// period was sold with, not the plan's present ones (B11). Without charges, the
+    /// subscription's plan.
     public func standing(userID: Int64) async throws -> Standing? {
         let today = calendar.day(of: now()).description
         return try await run {
             let rows = try await client.query(
                 """
                 SELECT u.username, s.plan_id, s.anchor_day, s.period_start, s.period_end, s.cancelled_at,
-                       p.id, p.name, p.price_minor, p.currency, p.monthly_quota_bytes, p.requests_per_minute,
-                       p.manifest_pulls_per_window, p.manifest_window_seconds, p.max_concurrent_downloads, p.max_client_ips_per_day
+                       p.id, COALESCE(c.plan_name, p.name), COALESCE(c.amount_minor, p.price_minor), COALESCE(c.currency, p.currency),
+                       COALESCE(c.monthly_quota_bytes, p.monthly_quota_bytes), COALESCE(c.requests_per_minute, p.requests_per_minute),
+                       COALESCE(c.manifest_pulls_per_window, p.manifest_pulls_per_window), COALESCE(c.manifest_window_seconds, p.manifest_window_seconds),
+                       COALESCE(c.max_concurrent_downloads, p.max_concurrent_downloads), COALESCE(c.max_client_ips_per_day, p.max_client_ips_per_day)
                 FROM users u JOIN subscriptions s ON s.user_id = u.id
-                JOIN plans p ON p.id = COALESCE((
-                    SELECT c.plan_id FROM charges c
-                    WHERE c.user_id = u.id AND c.period_start <= \(today)::DATE AND c.period_end > \(today)::DATE AND c.plan_id IS NOT NULL
-                ), s.plan_id)
+                LEFT JOIN LATERAL (
+                    SELECT * FROM charges c WHERE c.user_id = u.id AND c.voided_at IS NULL AND c.period_start <= \(today)::DATE AND c.plan_id IS NOT NULL
+                    ORDER BY c.period_start DESC LIMIT 1
+                ) c ON true
+                JOIN plans p ON p.id = COALESCE(c.plan_id, s.plan_id)
                 WHERE u.id = \(userID)
                 """,
                 logger: logger

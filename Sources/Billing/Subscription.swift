@@ -90,3 +90,32 @@ public struct Subscription: Sendable, Equatable, Codable {
         calendar.adding(months: 1, to: quotaWindowStart(on: today, calendar: calendar), anchorDay: anchorDay)
     }
 }
+
+extension Subscription {
+    /// Months one operation may add: a payment, a renewal or a start (billing review B7).
+    public static let monthsRange = 1...120
+
+    /// What a payment for `months` months of `planID`, made on `day`, does to `current`:
+    /// extends it from its end when it was still current (or in grace) on that day,
+    /// moving it to `planID` from the next period; otherwise starts a new subscription on
+    /// that day. A late payment is therefore applied as of the day it was made.
+    public static func afterPayment(
+        _ current: Subscription?, userID: Int64, planID: Int64, months: Int, on day: CalendarDay, graceDays: Int, calendar: BillingCalendar
+    ) -> SubscriptionChange {
+        guard var current, current.status(on: day, graceDays: graceDays, calendar: calendar) != .expired else {
+            return SubscriptionChange(subscription: .starting(userID: userID, planID: planID, on: day, months: months, calendar: calendar))
+        }
+        let changesPlan = current.planID != planID
+        current.planID = planID
+        return SubscriptionChange(subscription: current.renewed(months: months, on: day, graceDays: graceDays, calendar: calendar), repriceAfter: changesPlan ? day : nil)
+    }
+
+    /// Ended on `day` (billing review B3): no access from that day, no grace days; the
+    /// periods starting on or after it are given back.
+    public func ended(on day: CalendarDay, at instant: Date) -> Subscription {
+        var next = self
+        next.periodEnd = max(periodStart, min(day, periodEnd))
+        next.cancelledAt = cancelledAt ?? instant
+        return next
+    }
+}

@@ -3,10 +3,12 @@ import Foundation
 /// One subscriber's line in a monthly report. Money is per currency: what was due for
 /// the billing periods starting in the month, what was paid and what was refunded in it.
 public struct UserUsage: Sendable, Equatable, Codable {
+    /// The user's id (a deleted user's namesake has another).
+    public var userID: Int64
     public var username: String
     /// The account was deleted; its usage and money stay in the books.
     public var deleted: Bool
-    /// The plan of the month's billing period (else the subscription's).
+    /// The plan of the month's last billing period (else the subscription's).
     public var plan: String?
     public var manifestPulls: Int64
     public var blobPulls: Int64
@@ -23,10 +25,11 @@ public struct UserUsage: Sendable, Equatable, Codable {
 
     /// Creates a line.
     public init(
-        username: String, deleted: Bool = false, plan: String?, manifestPulls: Int64, blobPulls: Int64, bytesServed: Int64, hitBytes: Int64,
+        userID: Int64 = 0, username: String, deleted: Bool = false, plan: String?, manifestPulls: Int64, blobPulls: Int64, bytesServed: Int64, hitBytes: Int64,
         quotaBytes: Int64?, peakClientAddresses: Int, maxClientAddresses: Int?,
         due: [String: Int64] = [:], paid: [String: Int64] = [:], refunded: [String: Int64] = [:]
     ) {
+        self.userID = userID
         self.username = username
         self.deleted = deleted
         self.plan = plan

@@ -17,7 +17,7 @@ import Portal
 ///   `OCIErrorMiddleware`;
 /// - `/healthz`, `/readyz`, `/metrics`;
 /// - in `subscribers` mode: `/token`, `/account/usage` (with billing), the portal under
-///   `/account/`;
+///   `/account/`, and with payments `/billing/notify/alipay|stripe`;
 /// - the `/v2` group: `RegistryRouteMiddleware`, then in `subscribers` mode
 ///   `RegistryAuthMiddleware` and (with billing) `BillingMiddleware`, then the API.
 public func buildApplication(
@@ -47,6 +47,9 @@ public func buildApplication(
         }
         if let storage = dependencies.portal {
             try await makePortal(configuration, dependencies, access: access, storage: storage).addRoutes(to: router)
+        }
+        if let inbox = dependencies.paymentInbox {
+            PaymentNotificationController(inbox: inbox, metrics: metrics, now: dependencies.now).addRoutes(to: router)
         }
         api.add(middleware: RegistryAuthMiddleware(configuration: gateway, access: access))
         if let billing = dependencies.billing {
@@ -91,7 +94,7 @@ private func makePortal(_ configuration: FerryConfiguration, _ dependencies: Dep
     )
     var billing: PortalBilling?
     if let limits = dependencies.billing?.limits, let service = dependencies.billingService {
-        billing = PortalBilling(limits: limits, service: service)
+        billing = PortalBilling(limits: limits, service: service, checkout: dependencies.checkout)
     }
     return Portal(
         accounts: access.accounts, authenticator: access.authenticator, sessions: storage.sessions, audit: storage.audit, billing: billing,

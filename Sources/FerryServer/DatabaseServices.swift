@@ -16,16 +16,48 @@ public struct DatabaseServices: Sendable {
     let users: PostgresUserRepository
     let billingStore: PostgresBillingStore
 
-    /// The services over `client`; `billing` gives the time zone and grace days.
-    public init(client: PostgresClient, billing: BillingConfiguration, hasher: Argon2PasswordHasher, logger: Logger, now: @escaping @Sendable () -> Date) {
-        let calendar = BillingCalendar(timeZone: billing.timeZone)
+    /// The services over `client`, counting billing days with `settings` (the server's
+    /// configuration, or what `ferry serve` stored for a command).
+    public init(client: PostgresClient, settings: BillingSettings, hasher: Argon2PasswordHasher, logger: Logger, now: @escaping @Sendable () -> Date) {
+        let calendar = settings.calendar
         self.client = client
         users = PostgresUserRepository(client: client, logger: logger)
         accounts = AccountService(users: users, hasher: hasher, now: now)
         billingStore = PostgresBillingStore(client: client, logger: logger, calendar: calendar, now: now)
-        self.billing = BillingService(store: billingStore, calendar: calendar, graceDays: billing.graceDays, now: now)
+        self.billing = BillingService(store: billingStore, calendar: calendar, graceDays: settings.graceDays, now: now)
         signingKeys = PostgresSigningKeyRepository(client: client, logger: logger)
         audit = PostgresAuditLog(client: client, logger: logger)
+    }
+
+    /// The services for a command (billing review B4): billing days are counted with the
+    /// settings `ferry serve` stored in the database, so a command run with nothing but
+    /// the database URL agrees with the server. A time zone or grace days set for the
+    /// command that differ from the stored ones are refused (a command must not count
+    /// days differently from the server); with nothing stored yet, the command's own
+    /// settings apply.
+    public static func forCommand(
+        client: PostgresClient, billing: BillingConfiguration, hasher: Argon2PasswordHasher, logger: Logger, now: @escaping @Sendable () -> Date
+    ) async throws -> DatabaseServices {
+        var settings = billing.settings
+        if let stored = try await PostgresBillingStore.settings(client: client, logger: logger) {
+            if billing.timeZoneIsSet, billing.timeZone.identifier != stored.timeZone.identifier {
+                throw ConfigurationError(
+                    "billing.time-zone: \(billing.timeZone.identifier) here, but the server stores \(stored.timeZone.identifier): unset it, or run ferry migrate with the new zone"
+                )
+            }
+            if billing.graceDaysIsSet, billing.graceDays != stored.graceDays {
+                throw ConfigurationError("billing.grace-days: \(billing.graceDays) here, but the server stores \(stored.graceDays): unset it, or run ferry migrate with the new value")
+            }
+            settings = stored
+        }
+        return DatabaseServices(client: client, settings: settings, hasher: hasher, logger: logger, now: now)
+    }
+
+    /// Stores `settings` as the ones every command uses; returns the ones replaced (nil
+    /// when they were the same, or none were stored).
+    @discardableResult
+    public func storeBillingSettings(_ settings: BillingSettings, by writer: String, logger: Logger) async throws -> BillingSettings? {
+        try await PostgresBillingStore.store(settings, by: writer, client: client, logger: logger)
     }
 
     /// Applies the migrations in `directory` that are not applied yet; returns their names.

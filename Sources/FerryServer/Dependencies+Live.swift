@@ -42,7 +42,7 @@ extension Dependencies {
                 // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
                 // flood is refused with 429 rather than stalling downloads.
                 let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
-                let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
+                let services = DatabaseServices(client: client, settings: configuration.billing.settings, hasher: hasher, logger: logger, now: now)
                 database = (client, services, hasher)
                 if let s3 = configuration.storage.s3 {
                     bucket = try SharedBucket(s3, database: client, logger: logger, failed: observed.sharedStoreFailed)
@@ -82,6 +82,13 @@ extension Dependencies {
                 let tokens = subscribers.access.tokens
                 let keyFiles = configuration.token.signingKeyFiles
                 beforeServerStarts.append {
+                    // Every command counts billing days with the server's settings (billing review B4).
+                    let settings = configuration.billing.settings
+                    if let replaced = try await databaseServices.storeBillingSettings(settings, by: "ferry serve", logger: logger) {
+                        logger.notice("billing settings changed", metadata: [
+                            "time-zone": "\(replaced.timeZone.identifier) -> \(settings.timeZone.identifier)", "grace-days": "\(replaced.graceDays) -> \(settings.graceDays)",
+                        ])
+                    }
                     if let keyFiles {
                         try await tokens.replaceKeys([try keyFiles.load()])
                     } else {
@@ -112,10 +119,15 @@ extension Dependencies {
                 )
             )
 
+            var payments: (inbox: PaymentInbox, checkout: PaymentCheckout)?
+            if let billingService = subscribers?.billingService, configuration.payments.isEnabled {
+                let checkout = configuration.payments.checkout
+                payments = (PaymentInbox(service: billingService, alipay: checkout.alipay, stripeSecrets: configuration.payments.stripeSecrets), checkout)
+            }
             let client = database?.client
             let layout = cache.layout
             return Dependencies(
-                now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, tls: tls,
+                now: now, registry: registry, directory: directory, cache: cache, subscribers: subscribers, payments: payments, tls: tls,
                 readiness: {
                     let problems = if let client { await databaseProblems(client) } else { [String]() }
                     return problems + cacheProblems(layout)

@@ -28,6 +28,10 @@ public struct Dependencies: Sendable {
     public let billingService: BillingService?
     /// The portal's sessions and audit log; nil serves no portal.
     public let portal: PortalStorage?
+    /// The payment inbox behind `/billing/notify/<provider>`; nil without payments.
+    public let paymentInbox: PaymentInbox?
+    /// Where subscribers pay orders from the portal; nil without payments.
+    public let checkout: PaymentCheckout?
     /// Built-in TLS; nil serves plain HTTP/1.1.
     public let tls: TLSCertificates?
     /// Sends GETs of whole blobs to the shared store (`storage.s3.redirect full-body`).
@@ -43,8 +47,8 @@ public struct Dependencies: Sendable {
     /// Creates the dependencies from parts (the factories below are how they are made).
     public init(
         now: @escaping @Sendable () -> Date, metrics: FerryMetrics, directory: UpstreamDirectory, cache: MirrorCache, access: SubscriberAccess?,
-        billing: GatewayBilling?, billingService: BillingService?, portal: PortalStorage?, tls: TLSCertificates?,
-        readiness: @escaping @Sendable () async -> [String], services: [any Service], beforeServerStarts: [@Sendable () async throws -> Void],
+        billing: GatewayBilling?, billingService: BillingService?, portal: PortalStorage?, paymentInbox: PaymentInbox? = nil, checkout: PaymentCheckout? = nil,
+        tls: TLSCertificates?, readiness: @escaping @Sendable () async -> [String], services: [any Service], beforeServerStarts: [@Sendable () async throws -> Void],
         blobRedirect: BlobRedirector? = nil
     ) {
         self.blobRedirect = blobRedirect
@@ -56,6 +60,8 @@ public struct Dependencies: Sendable {
         self.billing = billing
         self.billingService = billingService
         self.portal = portal
+        self.paymentInbox = paymentInbox
+        self.checkout = checkout
         self.tls = tls
         self.readiness = readiness
         self.services = services

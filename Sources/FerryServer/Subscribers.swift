@@ -64,14 +64,15 @@ extension Dependencies {
     /// with metrics on `registry` whose gauges are refreshed at each scrape.
     init(
         now: @escaping @Sendable () -> Date, registry: PrometheusCollectorRegistry, directory: UpstreamDirectory, cache: MirrorCache,
-        subscribers: Subscribers?, tls: TLSCertificates?, readiness: @escaping @Sendable () async -> [String], services: [any Service],
-        beforeServerStarts: [@Sendable () async throws -> Void] = [], blobRedirect: BlobRedirector? = nil
+        subscribers: Subscribers?, payments: (inbox: PaymentInbox, checkout: PaymentCheckout)? = nil, tls: TLSCertificates?,
+        readiness: @escaping @Sendable () async -> [String], services: [any Service], beforeServerStarts: [@Sendable () async throws -> Void] = [],
+        blobRedirect: BlobRedirector? = nil
     ) {
         self.init(
             now: now, metrics: FerryMetrics.refreshed(registry: registry, cache: cache, meter: subscribers?.billing?.meter, now: now), directory: directory,
             cache: cache, access: subscribers?.access, billing: subscribers?.billing, billingService: subscribers?.billingService,
-            portal: subscribers?.portal, tls: tls, readiness: readiness, services: services, beforeServerStarts: beforeServerStarts,
-            blobRedirect: blobRedirect
+            portal: subscribers?.portal, paymentInbox: payments?.inbox, checkout: payments?.checkout, tls: tls, readiness: readiness, services: services,
+            beforeServerStarts: beforeServerStarts, blobRedirect: blobRedirect
         )
     }
 }

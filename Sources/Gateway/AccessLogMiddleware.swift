@@ -46,6 +46,7 @@ extension AccessLogMiddleware {
         case "/token": return "token"
         case "/account/usage": return "account"
         case "/healthz", "/readyz", "/metrics": return String(path.dropFirst())
+        case "/billing/notify/alipay", "/billing/notify/stripe": return "notify"
         default: return path == "/account" || path.hasPrefix("/account/") ? "portal" : "other"
         }
     }

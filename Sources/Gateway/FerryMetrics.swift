@@ -88,6 +88,12 @@ public struct FerryMetrics: Sendable {
         }
     }
 
+    /// A payment notification, by provider and what became of it (`applied`, `orphan`,
+    /// `rejected`, `waiting`, `ignored`, `duplicate`, `refused`, `unavailable`, `throttled`).
+    public func paymentNotification(provider: String, outcome: String) {
+        Counter(label: "ferry_payment_notifications_total", dimensions: [("provider", provider), ("outcome", outcome)], factory: factory).increment()
+    }
+
     /// A 429 answer, by which limit.
     public func rateLimited(reason: String) {
         Counter(label: "ferry_rate_limited_total", dimensions: [("reason", reason)], factory: factory).increment()

@@ -2,8 +2,8 @@ import Accounts
 import Billing
 import Foundation
 
-/// The operator view: every user with plan, status and this month's usage, the payment
-/// form, and the audit log.
+/// The operator view: users (a page at a time) with plan, status and this month's usage,
+/// the payment inbox, the payment and refund forms, the month's export, and the audit log.
 struct AdminContent: Sendable {
     struct UserRow: Sendable {
         let username: String
@@ -40,4 +40,44 @@ struct AdminContent: Sendable {
     let hasAudit: Bool
     let totalServed: String
     let revenue: String
+    let inbox: [InboxRow]
+    let hasInbox: Bool
+    let pager: Pager
+    let exportURL: String
+
+    /// A payment notification that needs a person (orphan, rejected, waiting).
+    struct InboxRow: Sendable {
+        let id: Int64
+        let provider: String
+        let type: String
+        let outcome: String
+        let order: String
+        let amount: String
+        let received: String
+        let detail: String
+
+        init(_ event: InboxEvent) {
+            id = event.id
+            provider = event.provider
+            type = event.eventType
+            outcome = event.outcome.rawValue
+            order = event.orderNumber ?? "-"
+            if let minor = event.amountMinor, let currency = event.currency {
+                amount = Money.format(minor, currency)
+            } else {
+                amount = "-"
+            }
+            received = AccessContent.format(event.receivedAt)
+            detail = event.detail
+        }
+    }
+
+    /// Which page of users is shown.
+    struct Pager: Sendable {
+        let page: Int
+        let pages: Int
+        let total: Int
+        let previous: String?
+        let next: String?
+    }
 }

@@ -59,4 +59,6 @@ struct DashboardContent: Sendable {
     let hasRepositories: Bool
     let username: String
     let endpoint: String
+    /// Whether the subscriber can pay online (the billing page's Renew buttons).
+    let paysOnline: Bool
 }

@@ -10,7 +10,7 @@ struct PageFrame: Sendable {
 
     /// The navigation entry a page belongs to.
     enum Section: String, Sendable {
-        case dashboard, access, setup, password, admin, none
+        case dashboard, billing, access, setup, password, admin, none
     }
 
     let title: String
@@ -20,6 +20,9 @@ struct PageFrame: Sendable {
     var notice: String?
     var error: String?
     let onDashboard: Bool
+    let onBilling: Bool
+    /// Whether the navigation offers the billing page (Ferry runs with plans).
+    var hasBilling = false
     let onAccess: Bool
     let onSetup: Bool
     let onPassword: Bool
@@ -30,6 +33,7 @@ struct PageFrame: Sendable {
         self.visitor = visitor
         self.csrfToken = csrfToken
         onDashboard = section == .dashboard
+        onBilling = section == .billing
         onAccess = section == .access
         onSetup = section == .setup
         onPassword = section == .password

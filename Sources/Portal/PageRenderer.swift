@@ -36,14 +36,21 @@ public struct PageRenderer: Sendable {
         library.render(PageModel(frame: frame, content: content), withTemplate: template) ?? "template \(template) is missing"
     }
 
-    /// A page response.
-    func page(_ template: String, frame: PageFrame, content: any Sendable = [String: String](), status: HTTPResponse.Status = .ok) -> Response {
+    /// A page response. `formTargets` are the origins its forms may lead to besides this
+    /// site (a payment provider a form's answer redirects to: browsers hold redirects after
+    /// a form to the page's `form-action` policy).
+    func page(
+        _ template: String, frame: PageFrame, content: any Sendable = [String: String](), status: HTTPResponse.Status = .ok, formTargets: [String] = []
+    ) -> Response {
         var response = Response(
             status: status,
             headers: Self.pageHeaders,
             body: ResponseBody(byteBuffer: ByteBuffer(string: html(template, frame: frame, content: content)))
         )
         response.headers[.contentType] = "text/html; charset=utf-8"
+        if !formTargets.isEmpty {
+            response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy(formTargets: formTargets)
+        }
         return response
     }
 
@@ -68,11 +75,20 @@ public struct PageRenderer: Sendable {
     /// stylesheet and script, forms posting only here.
     static let pageHeaders: HTTPFields = [
         .cacheControl: "no-store",
-        .contentSecurityPolicy: "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .contentSecurityPolicy: contentSecurityPolicy(formTargets: []),
         .xFrameOptions: "DENY",
         .xContentTypeOptions: "nosniff",
         .referrerPolicy: "same-origin",
     ]
+}
+
+extension PageRenderer {
+    /// The pages' policy, with `form-action` opened to `formTargets` (origins only).
+    static func contentSecurityPolicy(formTargets: [String]) -> String {
+        let targets = formTargets.filter { $0.allSatisfy { !$0.isWhitespace && $0 != ";" && $0 != "'" } }
+        return "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'\(targets.map { " " + $0 }.joined()); "
+            + "frame-ancestors 'none'; base-uri 'none'"
+    }
 }
 
 /// The portal could not be set up (templates missing or malformed).

@@ -3,50 +3,48 @@ import Billing
 import Foundation
 import Hummingbird
 
-/// The operator view for admins: users, suspend and resume, payments, audit log.
+/// The operator view for admins: users a page at a time (one bounded set of statements
+/// however many there are, billing review B13), suspend and resume, the payment inbox,
+/// payments and refunds, the month's export, and the audit log.
 extension Portal {
     struct StatusForm: Decodable, CSRFProtectedForm {
         let csrf: String?
         let status: String?
     }
 
-    struct PaymentForm: Decodable, CSRFProtectedForm {
-        let csrf: String?
-        let username: String?
-        let amount: String?
-        let reference: String?
-        let months: String?
-        let plan: String?
-    }
+    /// Users shown per page of the operator view.
+    static let usersPerPage = 100
 
-    /// `GET /account/admin`.
+    /// `GET /account/admin[?page=N]`.
     func adminPage(_ request: Request, context: some PortalRequestContext) async throws -> Response {
         let visitor = try await signedInAdmin(request, context: context)
-        return try await admin(visitor, notice: nil)
+        let page = request.uri.queryParameters["page"].flatMap { Int($0) }.map { max(1, min($0, 100_000)) } ?? 1
+        return try await admin(visitor, notice: nil, page: page)
     }
 
     /// The operator view, with a notice after an action.
-    func admin(_ visitor: SignedIn, notice: String?) async throws -> Response {
-        let users = try await accounts.allUsers()
-        var lines: [String: UserUsage] = [:]
+    func admin(_ visitor: SignedIn, notice: String?, page: Int = 1) async throws -> Response {
+        let (users, total) = try await accounts.users(page: page, perPage: Self.usersPerPage)
+        var lines: [Int64: UserUsage] = [:]
         var paidUntil: [Int64: String] = [:]
         var month = ""
         var plans: [String] = []
         var report: UsageReport?
+        var inbox: [InboxEvent] = []
         if let billing {
-            month = String(billing.service.calendar.day(of: now()).description.prefix(7))
-            let monthly = try await billing.service.monthlyReport(month: month)
+            let service = billing.service
+            month = service.currentMonth
+            let monthly = try await service.monthlyReport(month: month)
             report = monthly
-            lines = Dictionary(monthly.users.filter { !$0.deleted }.map { ($0.username, $0) }) { first, _ in first }
-            for user in users {
-                if let subscription = try await billing.service.subscription(userID: user.id) {
-                    paidUntil[user.id] = "\(billing.service.status(subscription).rawValue) until \(subscription.periodEnd)"
-                }
+            lines = Dictionary(monthly.users.filter { !$0.deleted }.map { ($0.userID, $0) }) { first, _ in first }
+            for (userID, subscription) in try await service.subscriptions(userIDs: users.map(\.id)) {
+                paidUntil[userID] = "\(service.status(subscription).rawValue) until \(subscription.periodEnd)"
             }
-            plans = try await billing.service.plans().map(\.name)
+            plans = try await service.plans().map(\.name)
+            inbox = try await service.inbox(limit: 50)
         }
         let rows = users.map { user in
-            let line = lines[user.username]
+            let line = lines[user.id]
             return AdminContent.UserRow(
                 username: user.username, role: user.role.rawValue, isAdmin: user.role == .admin, status: user.status.rawValue,
                 isSuspended: user.status == .suspended, isSelf: user.id == visitor.user.id, plan: line?.plan ?? "-",
@@ -57,12 +55,17 @@ extension Portal {
             )
         }
         let entries = try await audit.recent(limit: 50)
+        let pages = max(1, (total + Self.usersPerPage - 1) / Self.usersPerPage)
         let content = AdminContent(
             month: month, hasBilling: billing != nil, users: rows, usernames: users.map(\.username), plans: plans,
             audit: entries.map { .init(at: AccessContent.format($0.at), actor: $0.actor, action: $0.action, target: $0.target ?? "-", detail: $0.detail) },
             hasAudit: !entries.isEmpty,
             totalServed: UsageReport.bytes(report?.bytesServed ?? 0),
-            revenue: report.map { Money.format($0.revenue) } ?? "-"
+            revenue: report.map { Money.format($0.revenue) } ?? "-",
+            inbox: inbox.map(AdminContent.InboxRow.init), hasInbox: !inbox.isEmpty,
+            pager: .init(page: page, pages: pages, total: total, previous: page > 1 ? "/account/admin?page=\(page - 1)" : nil,
+                         next: page < pages ? "/account/admin?page=\(page + 1)" : nil),
+            exportURL: "/account/admin/export?month=\(month)"
         )
         var frame = frame("Operator view", .admin, for: visitor)
         frame.notice = notice
@@ -85,34 +88,5 @@ extension Portal {
         try await audit.record(actor: visitor.user.username, action: action, target: user.username, detail: "status \(status.rawValue)", at: now())
         log("admin-\(action)", by: visitor, context: context, ["target": "\(user.username)"])
         return try await admin(visitor, notice: status == .suspended ? "\(user.username) is suspended and signed out everywhere." : "\(user.username) is active again.")
-    }
-
-    /// `POST /account/admin/payments`: records a payment and extends the subscription
-    /// (idempotent per reference, as `ferry payment record`).
-    func recordPayment(_ request: Request, context: some PortalRequestContext) async throws -> Response {
-        let visitor = try await signedInAdmin(request, context: context)
-        let form = try await form(PaymentForm.self, of: request, for: visitor, context: context)
-        guard let billing else { throw PortalError.badRequest("Billing is not enabled on this Ferry.") }
-        guard let username = form.username, !username.isEmpty else { throw PortalError.badRequest("Choose the user who paid.") }
-        guard let amount = form.amount.map({ $0.trimmingCharacters(in: .whitespaces) }), !amount.isEmpty else {
-            throw PortalError.badRequest("Enter the amount, in the plan's currency.")
-        }
-        guard let months = Int(form.months ?? "1"), (1...36).contains(months) else { throw PortalError.badRequest("Months must be 1 to 36.") }
-        let reference = (form.reference ?? "").trimmingCharacters(in: .whitespaces)
-        guard !reference.isEmpty else { throw PortalError.badRequest("Enter the payment's reference (an order or receipt number).") }
-        let plan = form.plan.flatMap { $0.isEmpty ? nil : $0 }
-        let user = try await accounts.user(username)
-        let (outcome, minor, currency) = try await billing.service.recordPayment(
-            userID: user.id, username: username, amount: amount, reference: reference, months: months, planName: plan
-        )
-        let subscription = outcome.subscription
-        guard outcome.recorded else { return try await admin(visitor, notice: "Payment \(reference) was already recorded; nothing changed.") }
-        let until = subscription?.periodEnd.description ?? "-"
-        try await audit.record(
-            actor: visitor.user.username, action: "payment", target: username,
-            detail: "\(Money.format(minor, currency)) for \(months) month\(months == 1 ? "" : "s"), ref \(reference), paid until \(until)", at: now()
-        )
-        log("admin-payment", by: visitor, context: context, ["target": "\(username)", "reference": "\(reference)"])
-        return try await admin(visitor, notice: "Recorded \(Money.format(minor, currency)) from \(username); paid until \(until).")
     }
 }

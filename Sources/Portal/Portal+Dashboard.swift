@@ -18,7 +18,7 @@ extension Portal {
         guard let billing else {
             return DashboardContent(
                 month: "", hasBilling: false, subscription: nil, figures: nil, chart: nil, repositories: [], hasRepositories: false,
-                username: user.username, endpoint: settings.endpoint
+                username: user.username, endpoint: settings.endpoint, paysOnline: false
             )
         }
         let service = billing.service
@@ -26,7 +26,8 @@ extension Portal {
         let today = calendar.day(of: now())
         let month = String(today.description.prefix(7))
         let range = BillingCalendar.monthRange(month)!
-        let report = try await service.monthlyReport(month: month, username: user.username)
+        // By id, never by name: a re-created username sees nothing of a deleted namesake (security review S7).
+        let report = try await service.monthlyReport(month: month, userID: user.id)
         let (days, repositories) = try await service.dashboard(userID: user.id, month: month)
         var subscription: DashboardContent.SubscriptionFigures?
         if let standing = try await billing.limits.standing(userID: user.id) {
@@ -49,7 +50,8 @@ extension Portal {
             repositories: repositories.map { .init(name: $0.name, bytesServed: UsageReport.bytes($0.bytesServed), manifestPulls: $0.manifestPulls) },
             hasRepositories: !repositories.isEmpty,
             username: user.username,
-            endpoint: settings.endpoint
+            endpoint: settings.endpoint,
+            paysOnline: billing.checkout != nil
         )
     }
 

@@ -57,7 +57,12 @@ public struct Portal: Sendable {
         group.get("setup") { request, context in try await setupPage(request, context: context) }
         group.get("password") { request, context in try await passwordPage(request, context: context) }
         group.post("password") { request, context in try await changePassword(request, context: context) }
+        group.get("billing") { request, context in try await billingPage(request, context: context) }
+        group.post("billing/orders") { request, context in try await createOrder(request, context: context) }
+        group.get("billing/receipts/:id") { request, context in try await receipt(request, context: context) }
         group.get("admin") { request, context in try await adminPage(request, context: context) }
+        group.get("admin/export") { request, context in try await exportTransactions(request, context: context) }
+        group.post("admin/refunds") { request, context in try await refund(request, context: context) }
         group.post("admin/users/:name/status") { request, context in try await setUserStatus(request, context: context) }
         group.post("admin/payments") { request, context in try await recordPayment(request, context: context) }
         group.get("static/:name") { _, context in
@@ -111,10 +116,12 @@ public struct Portal: Sendable {
 
     /// The frame of a signed-in page.
     func frame(_ title: String, _ section: PageFrame.Section, for visitor: SignedIn) -> PageFrame {
-        PageFrame(
+        var frame = PageFrame(
             title: title, visitor: .init(username: visitor.user.username, isAdmin: visitor.user.role == .admin),
             csrfToken: visitor.session.csrfToken, section: section
         )
+        frame.hasBilling = billing != nil
+        return frame
     }
 
     /// Writes one log line for a portal action (never a secret).

@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 
 /// A command that cannot do what it was asked for a reason other than the
@@ -33,4 +34,38 @@ func formatDate(_ date: Date?) -> String {
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.dateFormat = "yyyy-MM-dd HH:mm"
     return formatter.string(from: date)
+}
+
+/// How the audit log names changes made from the command line.
+let cliActor = "ferry-cli"
+
+/// Refuses a month count outside 1-120 with a one-line error naming `--months` (billing review B7).
+func checkMonths(_ months: Int) throws {
+    guard Subscription.monthsRange.contains(months) else {
+        throw CommandError("--months: \(months) is not between \(Subscription.monthsRange.lowerBound) and \(Subscription.monthsRange.upperBound)")
+    }
+}
+
+/// Reads `--paid-at`: an ISO 8601 time with its offset (`2026-11-30T23:50:00+08:00`),
+/// not in the future.
+func parsePaidAt(_ text: String?, now: Date = Date()) throws -> Date? {
+    guard let text else { return nil }
+    let formatter = ISO8601DateFormatter()
+    var date = formatter.date(from: text)
+    if date == nil {
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        date = formatter.date(from: text)
+    }
+    guard let date else { throw CommandError("--paid-at: \"\(text.prefix(40))\" is not a time like 2026-11-30T23:50:00+08:00") }
+    guard date <= now.addingTimeInterval(300) else { throw CommandError("--paid-at: \(text) is in the future") }
+    return date
+}
+
+/// A table of text cells, each column as wide as its widest cell.
+func printTable(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+    }
 }

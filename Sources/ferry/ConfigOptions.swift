@@ -3,6 +3,7 @@ import ArgumentParser
 import Billing
 import FerryServer
 import Foundation
+import Gateway
 import Logging
 
 /// The options every command takes. Each flag overrides the matching `FERRY_*`
@@ -62,14 +63,40 @@ struct ConfigOptions: ParsableArguments {
         try await ConfigSources.load(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: configFile).values
     }
 
-    /// Runs `body` with the services over the configured PostgreSQL database.
+    /// Runs `body` with the services over the configured PostgreSQL database, counting
+    /// billing days with the settings `ferry serve` stored there (billing review B4); a
+    /// setting of this command's own that disagrees with them is refused.
     func withDatabase<T: Sendable>(_ body: @Sendable (DatabaseServices) async throws -> T) async throws -> T {
         let values = try await values()
         let database = try DatabaseConfiguration(reader: values)
         let billing = try BillingConfiguration(reader: values)
         let settings = try database.required(by: "this command")
         return try await FerryServer.withDatabase(settings) { client in
-            try await body(DatabaseServices(client: client, billing: billing, hasher: Argon2PasswordHasher(), logger: cliLogger, now: Date.init))
+            try await body(try await DatabaseServices.forCommand(client: client, billing: billing, hasher: Argon2PasswordHasher(), logger: cliLogger, now: Date.init))
+        }
+    }
+
+    /// Runs `body` with the services built from this command's own billing settings
+    /// (`ferry migrate`, which stores them), and those settings when they were set.
+    func withOwnSettings<T: Sendable>(_ body: @Sendable (DatabaseServices, BillingSettings?) async throws -> T) async throws -> T {
+        let values = try await values()
+        let billing = try BillingConfiguration(reader: values)
+        let settings = try DatabaseConfiguration(reader: values).required(by: "this command")
+        let explicit = billing.timeZoneIsSet || billing.graceDaysIsSet ? billing.settings : nil
+        return try await FerryServer.withDatabase(settings) { client in
+            try await body(DatabaseServices(client: client, settings: billing.settings, hasher: Argon2PasswordHasher(), logger: cliLogger, now: Date.init), explicit)
+        }
+    }
+
+    /// Runs `body` with the payment inbox (verifying with the configured keys) and the
+    /// services over PostgreSQL.
+    func withInbox<T: Sendable>(_ body: @Sendable (PaymentInbox, DatabaseServices) async throws -> T) async throws -> T {
+        let values = try await values()
+        let gateway = try GatewayConfiguration(reader: values, servesTLS: try TLSFiles.read(values) != nil)
+        let payments = try PaymentsConfiguration(reader: values, publicURL: gateway.publicURL)
+        return try await withDatabase { database in
+            let inbox = PaymentInbox(service: database.billing, alipay: payments.checkout.alipay, stripeSecrets: payments.stripeSecrets)
+            return try await body(inbox, database)
         }
     }
 
@@ -104,6 +131,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         print("database      \(configuration.database.settings?.redacted ?? "-")")
         print("token         service \(configuration.gateway.tokenService), realm \(configuration.gateway.realm), lifetime \(configuration.token.lifetime)s")
         print("data-dir      \(configuration.cache.dataDirectory)")
+        print("billing       \(configuration.billing.timeZone.identifier), \(configuration.billing.graceDays) grace days")
+        print("payments      \(configuration.payments.summary)")
         print("revalidate    \(configuration.cache.tagRevalidation)")
         for upstream in configuration.upstreams.upstreams {
             let marker = upstream.id == configuration.upstreams.defaultUpstream ? " (default)" : ""

@@ -19,7 +19,7 @@ struct PlanCommand: AsyncParsableCommand {
             let template = Plan(name: name, priceMinor: 0, currency: "CNY", monthlyQuotaBytes: 0, requestsPerMinute: 600, manifestPullsPerWindow: 200,
                                 manifestWindowSeconds: 21600, maxConcurrentDownloads: 4, maxClientAddressesPerDay: 3)
             let plan = try options.apply(to: template)
-            let saved = try await config.withBilling { billing, _ in try await billing.addPlan(plan) }
+            let saved = try await config.withBilling { billing, _ in try await billing.addPlan(plan, actor: cliActor) }
             print("added plan \(saved.name)")
         }
     }
@@ -62,7 +62,7 @@ struct PlanCommand: AsyncParsableCommand {
 
         func run() async throws {
             let options = self.options
-            let saved = try await config.withBilling { billing, _ in try await billing.editPlan(named: name) { try options.apply(to: $0) } }
+            let saved = try await config.withBilling { billing, _ in try await billing.editPlan(named: name, actor: cliActor) { try options.apply(to: $0) } }
             print("updated plan \(saved.name)")
         }
     }

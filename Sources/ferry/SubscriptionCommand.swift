@@ -7,7 +7,7 @@ import Foundation
 /// `ferry subscription …`
 struct SubscriptionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subscription", abstract: "Manage subscriptions.", subcommands: [Start.self, Renew.self, Cancel.self, ChangePlan.self, Show.self]
+        commandName: "subscription", abstract: "Manage subscriptions.", subcommands: [Start.self, Renew.self, Cancel.self, End.self, ChangePlan.self, Show.self, List.self]
     )
 
     struct Start: AsyncParsableCommand {
@@ -15,11 +15,12 @@ struct SubscriptionCommand: AsyncParsableCommand {
         @OptionGroup var config: ConfigOptions
         @Argument var user: String
         @Option var plan: String
-        @Option var months = 1
+        @Option(help: "Months (1-120).") var months = 1
 
         func run() async throws {
+            try checkMonths(months)
             let subscription = try await config.withBilling { billing, accounts in
-                try await billing.start(userID: try await accounts.user(user).id, username: user, planName: plan, months: months)
+                try await billing.start(userID: try await accounts.user(user).id, username: user, planName: plan, months: months, actor: cliActor)
             }
             print("\(user) subscribed to \(plan) until \(subscription.periodEnd)")
         }
@@ -29,11 +30,12 @@ struct SubscriptionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Extend a subscription.")
         @OptionGroup var config: ConfigOptions
         @Argument var user: String
-        @Option var months = 1
+        @Option(help: "Months (1-120).") var months = 1
 
         func run() async throws {
+            try checkMonths(months)
             let subscription = try await config.withBilling { billing, accounts in
-                try await billing.renew(userID: try await accounts.user(user).id, months: months, username: user)
+                try await billing.renew(userID: try await accounts.user(user).id, months: months, username: user, actor: cliActor)
             }
             print("\(user) renewed until \(subscription.periodEnd)")
         }
@@ -46,9 +48,31 @@ struct SubscriptionCommand: AsyncParsableCommand {
 
         func run() async throws {
             let subscription = try await config.withBilling { billing, accounts in
-                try await billing.cancel(userID: try await accounts.user(user).id, username: user)
+                try await billing.cancel(userID: try await accounts.user(user).id, username: user, actor: cliActor)
             }
             print("cancelled; \(user) keeps access until \(subscription.periodEnd)")
+        }
+    }
+
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a subscription on a day (default today): no access from then, no grace; periods not started are no longer due."
+        )
+        @OptionGroup var config: ConfigOptions
+        @Argument var user: String
+        @Option(help: "The day access ends, YYYY-MM-DD (default today in the billing time zone).") var on: String?
+
+        func run() async throws {
+            var day: CalendarDay?
+            if let on {
+                guard let parsed = CalendarDay(on) else { throw CommandError("--on: \"\(on.prefix(20))\" is not a day like 2026-12-15") }
+                day = parsed
+            }
+            let (user, endDay) = (user, day)
+            let subscription = try await config.withBilling { billing, accounts in
+                try await billing.end(userID: try await accounts.user(user).id, username: user, on: endDay, actor: cliActor)
+            }
+            print("\(user) has access until \(subscription.periodEnd) (exclusive), without grace days")
         }
     }
 
@@ -62,7 +86,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, effective) = try await config.withBilling { billing, accounts in
-                try await billing.changePlan(userID: try await accounts.user(user).id, username: user, planName: plan)
+                try await billing.changePlan(userID: try await accounts.user(user).id, username: user, planName: plan, actor: cliActor)
             }
             print("\(user) moves to \(plan) from \(effective)")
         }
@@ -91,6 +115,29 @@ struct SubscriptionCommand: AsyncParsableCommand {
             if json { return try printJSON(shown) }
             print("\(shown.user): \(shown.plan), \(shown.status), \(shown.periodStart) to \(shown.periodEnd)")
             for period in shown.periods { print("  \(period.start) to \(period.end)  \(period.plan)  \(period.due)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Subscriptions whose paid time ends soon (and those in their grace days): who to remind.")
+        @OptionGroup var config: ConfigOptions
+        @Option(help: "How far ahead, e.g. 7d (0d-366d).") var expiring = "7d"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let window = ConfigValues.parseDuration(expiring), window.components.seconds % 86400 == 0, window.components.seconds <= 366 * 86400 else {
+                throw CommandError("--expiring: \"\(expiring.prefix(20))\" is not a number of days like 7d")
+            }
+            let days = Int(window.components.seconds / 86400)
+            let (found, today) = try await config.withBilling { billing, _ in (try await billing.expiring(withinDays: days), billing.today) }
+            if json { return try printJSON(found) }
+            guard !found.isEmpty else { return print("no subscription ends within \(days) days") }
+            var rows = [["USER", "EMAIL", "PLAN", "PAID UNTIL", "STATE"]]
+            for subscription in found {
+                let state = subscription.cancelled ? "cancelled" : subscription.periodEnd <= today ? "in grace" : "renews if paid"
+                rows.append([subscription.username, subscription.email ?? "-", subscription.plan, subscription.periodEnd.description, state])
+            }
+            printTable(rows)
         }
     }
 }

@@ -11,16 +11,16 @@ struct UsageCommand: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Monthly report: usage, quota, sharing, amounts due and paid.")
         @OptionGroup var config: ConfigOptions
-        @Option(help: "Month, YYYY-MM.") var month: String
-        @Option(help: "Only this user.") var user: String?
+        @Option(help: "Month, YYYY-MM (default: the current month in the billing time zone).") var month: String?
+        @Option(help: "Only the users who had this name (deleted ones too).") var user: String?
         @Option(help: "table, csv or json.") var format: String = "table"
 
         func run() async throws {
-            guard BillingCalendar.monthRange(month) != nil else { throw ValidationError("--month: \"\(month)\" is not YYYY-MM") }
-            guard let format = ReportFormat(rawValue: format) else { throw ValidationError("--format: use table, csv or json") }
+            if let month, BillingCalendar.monthRange(month) == nil { throw CommandError("--month: \"\(month)\" is not YYYY-MM") }
+            guard let format = ReportFormat(rawValue: format) else { throw CommandError("--format: use table, csv or json") }
             let (month, user) = (month, user)
-            let report = try await config.withBilling { billing, accounts in
-                if let user { _ = try await accounts.user(user) }
+            let report = try await config.withBilling { billing, _ in
+                if let user { try await billing.checkKnown(user) }
                 return try await billing.monthlyReport(month: month, username: user)
             }
             print(try report.rendered(as: format), terminator: "")

@@ -116,7 +116,11 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await config.withAccounts { accounts in try await accounts.setStatus(name, .suspended) }
+            let name = name
+            try await config.withDatabase { database in
+                _ = try await database.accounts.setStatus(name, .suspended)
+                try await database.audit.record(actor: cliActor, action: "suspend", target: name, detail: "status suspended", at: Date())
+            }
             print("suspended \(name)")
         }
     }
@@ -127,7 +131,11 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await config.withAccounts { accounts in try await accounts.setStatus(name, .active) }
+            let name = name
+            try await config.withDatabase { database in
+                _ = try await database.accounts.setStatus(name, .active)
+                try await database.audit.record(actor: cliActor, action: "resume", target: name, detail: "status active", at: Date())
+            }
             print("resumed \(name)")
         }
     }
@@ -135,7 +143,7 @@ struct UserCommand: AsyncParsableCommand {
     struct Role: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a user an admin (the web portal's operator view) or a plain subscriber.")
         /// How the audit log names changes made from the command line.
-        static let actor = "ferry-cli"
+        static let actor = cliActor
         @OptionGroup var config: ConfigOptions
         @Argument var name: String
         @Argument(help: "admin or subscriber.") var role: String
@@ -169,7 +177,11 @@ struct UserCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await config.withAccounts { accounts in try await accounts.deleteUser(name) }
+            let name = name
+            try await config.withDatabase { database in
+                try await database.accounts.deleteUser(name)
+                try await database.audit.record(actor: cliActor, action: "delete", target: name, detail: "user and credentials deleted", at: Date())
+            }
             print("deleted \(name)")
         }
     }

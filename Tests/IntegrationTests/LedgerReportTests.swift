@@ -75,7 +75,7 @@ struct LedgerReportTests {
             #expect(effective == CalendarDay(year: 2026, month: 11, day: 15))
             // Nov 5: 4.90 USD of bob's payment is refunded.
             clock.set("2026-11-05")
-            _ = try await billing.refund(reference: "B1", amountMinor: 490, reason: "outage")
+            _ = try await billing.refund(reference: "B1", refundReference: "B1-outage", amountMinor: 490, reason: "outage")
             // Nov 10: carol starts basic at the new price; Nov 12 she pays 2.00 USD for another month.
             clock.set("2026-11-10")
             _ = try await billing.recordPayment(userID: carol.id, username: "carol", amountMinor: 500, reference: "C1", months: 1, planName: "basic")
@@ -97,7 +97,7 @@ struct LedgerReportTests {
             #expect(try october.rendered(as: .csv) == """
                 username,deleted,plan,manifest_pulls,blob_pulls,bytes_served,cache_hit_ratio,quota_used_percent,peak_client_addresses,likely_shared,due_minor,paid_minor,refunded_minor
                 alice,false,basic,2,3,1000,0.5000,0.00,2,false,CNY:300,CNY:300,
-                bob,true,team,4,2,2000,1.0000,,1,false,USD:990,USD:990,
+                bob,true,team,4,2,2000,1.0000,0.00,1,false,USD:990,USD:990,
 
                 """)
             #expect(october.revenue == ["CNY": 300, "USD": 990])
@@ -107,7 +107,7 @@ struct LedgerReportTests {
             #expect(try november.rendered(as: .csv) == """
                 username,deleted,plan,manifest_pulls,blob_pulls,bytes_served,cache_hit_ratio,quota_used_percent,peak_client_addresses,likely_shared,due_minor,paid_minor,refunded_minor
                 alice,false,pro,1,1,3000,0.0000,0.00,0,false,CNY:1500,,
-                bob,true,team,0,0,0,0.0000,,0,false,,,USD:490
+                bob,true,team,0,0,0,0.0000,0.00,0,false,,,USD:490
                 carol,false,basic,0,0,0,0.0000,0.00,0,false,CNY:500,CNY:500;USD:200,
 
                 """)
@@ -157,8 +157,8 @@ struct LedgerReportTests {
             #expect(charges.map(\.planName) == ["basic", "pro", "pro", "pro"])
             #expect(charges.map(\.amountMinor) == [300, 1500, 1500, 1500])
             // Refunds never exceed the payment.
-            _ = try await billing.refund(reference: "R-2", amountMinor: nil, reason: nil)
-            await #expect(throws: BillingError.self) { _ = try await billing.refund(reference: "R-2", amountMinor: 1, reason: nil) }
+            _ = try await billing.refund(reference: "R-2", refundReference: "R-2-all", amountMinor: nil, reason: nil)
+            await #expect(throws: BillingError.self) { _ = try await billing.refund(reference: "R-2", refundReference: "R-2-more", amountMinor: 1, reason: nil) }
         }
     }
 

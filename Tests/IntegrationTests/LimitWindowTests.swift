@@ -21,7 +21,7 @@ struct LimitWindowTests {
             let plan = try await store.save(Plan(
                 name: "five", priceMinor: 100, currency: "CNY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 60,
                 manifestPullsPerWindow: 5, manifestWindowSeconds: 3600, maxConcurrentDownloads: 4, maxClientAddressesPerDay: 3
-            ))
+            ), audit: nil)
             var userID: Int64 = 0
             for try await id in try await client.query("INSERT INTO users (username, password_hash) VALUES ('alice', 'x') RETURNING id").decode(Int64.self) { userID = id }
             let calendar = BillingCalendar(timeZone: TimeZone(identifier: "UTC")!)

@@ -26,7 +26,7 @@ public struct ConfigSources: Sendable {
         }
         let environmentProvider = EnvironmentVariablesProvider(
             environmentVariables: environment,
-            secretsSpecifier: .dynamic { name, _ in ["PASSWORD", "SECRET", "TOKEN", "DATABASE_URL"].contains { name.contains($0) } }
+            secretsSpecifier: .dynamic { name, _ in ["PASSWORD", "SECRET", "TOKEN", "DATABASE_URL", "PRIVATE_KEY"].contains { name.contains($0) } }
         )
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: flagValues),
@@ -46,7 +46,10 @@ public struct ConfigSources: Sendable {
         }
         let accessed = AccessedKeys()
         return ConfigSources(
-            values: ConfigValues(reader: ConfigReader(providers: providers, accessReporter: accessed)),
+            values: ConfigValues(
+                reader: ConfigReader(providers: providers, accessReporter: accessed),
+                present: PresentKeys(dotted: fileKeys + flags.keys.sorted(), environment: environment.keys.filter { $0.hasPrefix("FERRY_") }.sorted())
+            ),
             fileKeys: fileKeys,
             environmentNames: environment.keys.filter { $0.hasPrefix("FERRY_") && $0 != "FERRY_CONFIG" }.sorted(),
             configFile: configFile,

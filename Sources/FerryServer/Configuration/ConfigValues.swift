@@ -11,15 +11,34 @@ public struct ConfigValues: Sendable {
     let reader: ConfigReader
     /// The scope's key components (empty at the top).
     let scope: [String]
+    /// The dotted keys set in the config file and by flags, and the `FERRY_*` variables
+    /// set, for keys named by the operator (`payments.stripe.links.<plan>`).
+    let present: PresentKeys
 
-    init(reader: ConfigReader, scope: [String] = []) {
+    init(reader: ConfigReader, scope: [String] = [], present: PresentKeys = PresentKeys()) {
         self.reader = reader
         self.scope = scope
+        self.present = present
     }
 
     /// The values under `key` (`cache` → `cache.max-size` is read as `max-size`).
     public func scoped(to key: String) -> ConfigValues {
-        ConfigValues(reader: reader.scoped(to: ConfigKey(key)), scope: scope + ConfigKey(key).components)
+        ConfigValues(reader: reader.scoped(to: ConfigKey(key)), scope: scope + ConfigKey(key).components, present: present)
+    }
+
+    /// The names set under `key` by the operator: `links` in scope `payments.stripe` →
+    /// `basic` for `payments.stripe.links.basic` in the file or a flag, or for
+    /// `FERRY_PAYMENTS_STRIPE_LINKS_BASIC` (lower-cased; a name with `-` must come from
+    /// the file). Sorted, without duplicates.
+    public func childKeys(of key: String) -> [String] {
+        let prefix = (scope + [key]).joined(separator: ".") + "."
+        var names = Set(present.dotted.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.filter { !$0.contains(".") })
+        let variable = ConfigSources.environmentName(scope + [key]) + "_"
+        for name in present.environment where name.hasPrefix(variable) {
+            let child = name.dropFirst(variable.count).lowercased()
+            if !child.isEmpty, !names.contains(child.replacingOccurrences(of: "_", with: "-")) { names.insert(child) }
+        }
+        return names.sorted()
     }
 
     /// The whole dotted name of `key` in this scope, for messages.
@@ -172,4 +191,12 @@ public struct ConfigValues: Sendable {
         }
         return "\(seconds)s"
     }
+}
+
+/// The keys an operator set, as `ConfigValues.childKeys(of:)` lists them.
+struct PresentKeys: Sendable {
+    /// Dotted keys from the config file and flags.
+    var dotted: [String] = []
+    /// `FERRY_*` environment variable names.
+    var environment: [String] = []
 }

@@ -24,6 +24,8 @@ public struct FerryConfiguration: Sendable {
     public var storage: StorageConfiguration
     public var upstreams: UpstreamsConfiguration
     public var portal: PortalConfiguration
+    /// Online payments (Alipay, Stripe); off unless configured.
+    public var payments: PaymentsConfiguration
     public var log: LogConfiguration
     /// How long requests in flight may run after SIGTERM.
     public var shutdownGracePeriod: Duration
@@ -40,6 +42,7 @@ public struct FerryConfiguration: Sendable {
         storage = try StorageConfiguration(reader: reader)
         upstreams = try UpstreamsConfiguration(reader: reader)
         portal = try PortalConfiguration(reader: reader)
+        payments = try PaymentsConfiguration(reader: reader, publicURL: gateway.publicURL)
         log = try LogConfiguration(reader: reader)
         shutdownGracePeriod = try reader.scoped(to: "shutdown").duration("grace-period", default: .seconds(30))
     }
@@ -84,6 +87,7 @@ public struct FerryConfiguration: Sendable {
             "tag-revalidation": "\(cache.tagRevalidation)",
             "timeouts": "connect \(upstreams.connectTimeout), response \(upstreams.responseTimeout), read \(upstreams.readTimeout)",
             "default-upstream": "\(upstreams.defaultUpstream)",
+            "payments": "\(payments.summary)",
         ])
         for upstream in upstreams.upstreams {
             logger.info("upstream", metadata: [

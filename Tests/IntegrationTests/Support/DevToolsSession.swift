@@ -5,8 +5,8 @@ import Synchronization
 import WSClient
 
 /// A Chrome DevTools Protocol session with one page, over a WebSocket: commands are
-/// matched to their answers by id; events are ignored (pages are waited for by polling
-/// the DOM, which also covers navigations started by form submits).
+/// matched to their answers by id; events are kept for `waitForEvent` (pages are waited
+/// for by polling the DOM, which also covers navigations started by form submits).
 final class DevToolsSession: Sendable {
     struct ProtocolError: Error, CustomStringConvertible {
         let description: String
@@ -15,6 +15,8 @@ final class DevToolsSession: Sendable {
     private let outbound: WebSocketOutboundWriter
     private let nextID = Atomic<Int>(1)
     private let pending = Mutex<[Int: CheckedContinuation<Data, any Error>]>([:])
+    /// Events received (raw JSON), oldest first.
+    private let events = Mutex<[Data]>([])
 
     private init(outbound: WebSocketOutboundWriter) {
         self.outbound = outbound
@@ -131,8 +133,31 @@ final class DevToolsSession: Sendable {
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
+    /// Waits for the next event named `method` (e.g. `Fetch.requestPaused`), removes it
+    /// and returns its `params`.
+    func waitForEvent(_ method: String, timeout: Duration = .seconds(15)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found: Data? = events.withLock { events in
+                guard let index = events.firstIndex(where: { Self.method(of: $0) == method }) else { return nil }
+                return events.remove(at: index)
+            }
+            if let found { return (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["params"] as? [String: Any] ?? [:] }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProtocolError(description: "timed out waiting for the event \(method)")
+    }
+
+    private static func method(of data: Data) -> String? {
+        (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["method"] as? String
+    }
+
     private func receive(_ data: Data) {
-        guard let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let id = document["id"] as? Int else { return }
+        guard let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        guard let id = document["id"] as? Int else {
+            if document["method"] != nil { events.withLock { $0.append(data) } }
+            return
+        }
         pending.withLock { $0.removeValue(forKey: id) }?.resume(returning: data)
     }
 

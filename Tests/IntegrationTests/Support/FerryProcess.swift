@@ -4,9 +4,9 @@ import Foundation
 /// The real `ferry serve` binary, started for a test with the test registry as its one
 /// upstream (`registry.test`), and waited for until `/healthz` answers. With `niceness`
 /// it runs at that lower priority (a load test then leaves the other tests, which run
-/// in parallel, their CPU).
+/// in parallel, their CPU). With `log`, its output goes to that file.
 enum FerryProcess {
-    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String], niceness: Int? = nil) async throws -> Process {
+    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String], niceness: Int? = nil, log: String? = nil) async throws -> Process {
         let process = Process()
         let arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
         if let niceness {
@@ -23,8 +23,9 @@ enum FerryProcess {
             "FERRY_UPSTREAM_LOCAL_URL": upstream,
             "FERRY_LOG_LEVEL": "warning",
         ].merging(environment) { $1 }) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let logHandle = log.flatMap { FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil }
+        process.standardOutput = logHandle ?? FileHandle.nullDevice
+        process.standardError = logHandle ?? FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
             guard process.isRunning else { throw ServerDidNotStart() }

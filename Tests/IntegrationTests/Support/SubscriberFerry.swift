@@ -57,19 +57,22 @@ struct SubscriberFerry: Sendable {
 /// (`token.recheck-interval: 0s`; the 5-second bound is pinned by the unit tests), and
 /// usage is flushed when the test calls `meter.flush()` (or every `flushInterval`). With
 /// `billing`, plans are enforced and usage metered. `upstream` replaces the test
-/// registry's URL (e.g. with an `UpstreamProxy` in front of it).
+/// registry's URL (e.g. with an `UpstreamProxy` in front of it); `extra` adds configuration keys.
 func withSubscriberFerry<T: Sendable>(
     mirrorDomain: String? = "mirror.test",
     billing: Bool = false,
     flushInterval: Duration = .seconds(300),
     upstream upstreamURL: String? = nil,
+    configuration extra: [String: String] = [:],
     _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
     // The port is chosen before the listener binds it (the public URL names it), so a
     // test running alongside may take it first: then try another.
     for attempt in 1...5 {
         do {
-            return try await withSubscriberFerry(port: reserveFreePort(), mirrorDomain: mirrorDomain, billing: billing, flushInterval: flushInterval, upstream: upstreamURL, body)
+            return try await withSubscriberFerry(
+                port: reserveFreePort(), mirrorDomain: mirrorDomain, billing: billing, flushInterval: flushInterval, upstream: upstreamURL, extra: extra, body
+            )
         } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 5 {
             continue
         }
@@ -78,7 +81,8 @@ func withSubscriberFerry<T: Sendable>(
 }
 
 private func withSubscriberFerry<T: Sendable>(
-    port: Int, mirrorDomain: String?, billing: Bool, flushInterval: Duration, upstream upstreamURL: String?, _ body: @Sendable (SubscriberFerry) async throws -> T
+    port: Int, mirrorDomain: String?, billing: Bool, flushInterval: Duration, upstream upstreamURL: String?, extra: [String: String],
+    _ body: @Sendable (SubscriberFerry) async throws -> T
 ) async throws -> T {
     let environment = try TestEnvironment.require()
     let databaseURL = try await environment.makeDatabase()
@@ -89,6 +93,7 @@ private func withSubscriberFerry<T: Sendable>(
         "upstream-timeout.response": "5s", "migrations-dir": DatabaseConfiguration.defaultMigrationsDirectory(),
     ]) { $1 }
     if let mirrorDomain { values["mirror-domain"] = mirrorDomain }
+    values.merge(extra) { $1 }
     let configuration = try await testConfiguration(values)
     let dependencies = try await Dependencies.live(configuration, logger: quietLogger)
     return try await withServer({ onRunning in

@@ -1,0 +1,4 @@
+/// A Stripe event's `data` member.
+struct StripeEventData<Object: Decodable>: Decodable {
+    let object: Object
+}
