@@ -30,7 +30,7 @@ struct MeteringCrashTests {
     func token(port: Int) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/token?service=127.0.0.1:\(port)&scope=repository:ferry/big:pull&scope=repository:ferry/small:pull")
         request.headers.add(name: "Authorization", value: "Basic " + Data("alice:correct-horse-9".utf8).base64EncodedString())
-        let body = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).body.collect(upTo: 1 << 20)
+        let body = try await HTTPClient.shared.execute(request, timeout: .seconds(60)).body.collect(upTo: 1 << 20)
         return try #require((try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["token"] as? String)
     }
 
@@ -60,7 +60,7 @@ struct MeteringCrashTests {
             defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/ferry/big/blobs/\(big.digest)")
             request.headers.add(name: "Authorization", value: "Bearer \(try await token(port: port))")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
             #expect(response.status == .ok)
             var received = 0
             do {
