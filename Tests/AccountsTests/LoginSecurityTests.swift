@@ -238,4 +238,31 @@ import Testing
         #expect(try await resolver.resolve(key: SecretToken.makeMirrorKey(), clientAddress: "203.0.113.7") == .throttled(retryAfter: 60))
         #expect(try await resolver.resolve(key: key, clientAddress: "198.51.100.1") == .user(id: alice.id, username: "alice"))
     }
+
+    /// Review S11: mirror keys never recorded their use, so a leaked key showed
+    /// "Last used: never". The use and address are written at most once a minute.
+    @Test func aMirrorKeyRecordsItsUse() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let (_, key) = try await accounts.createMirrorKey("alice")
+        let resolver = MirrorKeyResolver(accounts: accounts, now: { [clock] in clock.now })
+        _ = try await resolver.resolve(key: key, clientAddress: "198.51.100.1")
+        let used = try #require(try await accounts.mirrorKeys("alice").first)
+        #expect(used.lastUsedAt == clock.now)  // before: nil
+        #expect(used.lastUsedAddress == "198.51.100.1")
+        clock.advance(by: 30)
+        _ = try await AccountService(users: repository, hasher: hasher, now: { [clock] in clock.now }).userForMirrorKey(key, clientAddress: "198.51.100.1")
+        #expect(try await accounts.mirrorKeys("alice").first?.lastUsedAt == used.lastUsedAt, "not rewritten within a minute")
+        clock.advance(by: 31)
+        _ = try await accounts.userForMirrorKey(key, clientAddress: "198.51.100.1")
+        #expect(try await accounts.mirrorKeys("alice").first?.lastUsedAt == clock.now)
+    }
+
+    /// Review S5: an expired mirror key stops working.
+    @Test func anExpiredMirrorKeyStopsWorking() async throws {
+        _ = try await accounts.createUser(username: "alice", email: nil, password: "correct-horse-9")
+        let (_, key) = try await accounts.createMirrorKey("alice", lifetime: 3600)
+        #expect(try await accounts.userForMirrorKey(key)?.username == "alice")
+        clock.advance(by: 3601)
+        #expect(try await accounts.userForMirrorKey(key) == nil)
+    }
 }
