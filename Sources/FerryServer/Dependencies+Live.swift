@@ -38,9 +38,11 @@ extension Dependencies {
             if configuration.accessMode == .subscribers {
                 let settings = try configuration.database.required(by: "access-mode subscribers")
                 let client = PostgresClient(configuration: settings.configuration, backgroundLogger: quietLogger)
-                // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
-                // flood is refused with 429 rather than stalling downloads.
-                let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
+                // Argon2 gets threads of its own with a CPU budget and a bounded, fairly
+                // shared queue: a login flood is refused with 429 rather than stalling downloads.
+                let hasher = Argon2PasswordHasher(
+                    pool: PasswordHashingPool(coreBudget: configuration.login.passwordCheckCores, maximumQueued: configuration.login.passwordCheckQueue)
+                )
                 let services = DatabaseServices(client: client, billing: configuration.billing, hasher: hasher, logger: logger, now: now)
                 database = (client, services)
                 subscribers = try Subscribers(

@@ -18,6 +18,8 @@ public struct FerryConfiguration: Sendable {
     public var tls: TLSFiles?
     public var database: DatabaseConfiguration
     public var token: TokenConfiguration
+    /// Password checks and their global budget.
+    public var login: LoginConfiguration
     public var billing: BillingConfiguration
     public var cache: CacheConfiguration
     public var upstreams: UpstreamsConfiguration
@@ -33,6 +35,7 @@ public struct FerryConfiguration: Sendable {
         gateway = try GatewayConfiguration(reader: reader, servesTLS: tls != nil)
         database = try DatabaseConfiguration(reader: reader)
         token = try TokenConfiguration(reader: reader)
+        login = try LoginConfiguration(reader: reader)
         billing = try BillingConfiguration(reader: reader)
         cache = try CacheConfiguration(reader: reader)
         upstreams = try UpstreamsConfiguration(reader: reader)
