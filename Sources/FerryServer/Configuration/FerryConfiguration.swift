@@ -14,6 +14,8 @@ public struct FerryConfiguration: Sendable {
     public var accessMode: AccessMode
     /// The listener and how clients reach it.
     public var gateway: GatewayConfiguration
+    /// The listener's timeouts and per-address connection cap.
+    public var listener: ListenerConfiguration
     /// Built-in TLS; nil serves plain HTTP/1.1 (with zero-copy cache hits).
     public var tls: TLSFiles?
     public var database: DatabaseConfiguration
@@ -33,6 +35,7 @@ public struct FerryConfiguration: Sendable {
         accessMode = try reader.choice("access-mode", default: .subscribers)
         tls = try TLSFiles.read(reader)
         gateway = try GatewayConfiguration(reader: reader, servesTLS: tls != nil)
+        listener = try ListenerConfiguration(reader: reader)
         database = try DatabaseConfiguration(reader: reader)
         token = try TokenConfiguration(reader: reader)
         login = try LoginConfiguration(reader: reader)
