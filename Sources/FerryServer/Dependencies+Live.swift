@@ -89,7 +89,7 @@ extension Dependencies {
             }
             if let tls { services.append(TLSReloadService(certificates: tls, logger: logger)) }
             services.append(
-                buildAdminApplication(
+                try buildAdminApplication(
                     socketPath: cache.layout.adminSocket,
                     controller: CacheAdminController(maintenance: cache.maintenance, defaultTarget: cache.evictor?.lowWater),
                     logger: logger

@@ -50,8 +50,8 @@ struct DeploymentTests {
 
         let unit = try String(contentsOfFile: Self.root + "/deploy/ferry.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/ferry serve") && unit.contains("User=ferry"))
-        // Review S4: a descriptor limit that fits.
-        #expect(unit.contains("LimitNOFILE=65536"))
+        // Review S4 and S8: a descriptor limit that fits, and a cache for the ferry user only.
+        #expect(unit.contains("LimitNOFILE=65536") && unit.contains("UMask=0077") && unit.contains("StateDirectoryMode=0700"))
         let dockerfile = try String(contentsOfFile: Self.root + "/deploy/Dockerfile", encoding: .utf8)
         #expect(dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }.count == 2)
         #expect(dockerfile.contains("USER ferry"))
