@@ -80,9 +80,11 @@ extension Portal {
         if name == visitor.user.username, status == .suspended {
             throw PortalError.badRequest("You cannot suspend your own account.")
         }
-        let user = try await accounts.setStatus(name, status)
+        let target = try await accounts.user(name)
         let action = status == .suspended ? "suspend" : "resume"
-        try await audit.record(actor: visitor.user.username, action: action, target: user.username, detail: "status \(status.rawValue)", at: now())
+        let user = try await audited(action, by: visitor, target: target.username, detail: "status \(status.rawValue)") {
+            try await accounts.setStatus(name, status)
+        }
         log("admin-\(action)", by: visitor, context: context, ["target": "\(user.username)"])
         return try await admin(visitor, notice: status == .suspended ? "\(user.username) is suspended and signed out everywhere." : "\(user.username) is active again.")
     }
@@ -102,17 +104,32 @@ extension Portal {
         guard !reference.isEmpty else { throw PortalError.badRequest("Enter the payment's reference (an order or receipt number).") }
         let plan = form.plan.flatMap { $0.isEmpty ? nil : $0 }
         let user = try await accounts.user(username)
-        let (outcome, minor, currency) = try await billing.service.recordPayment(
-            userID: user.id, username: username, amount: amount, reference: reference, months: months, planName: plan
-        )
+        let detail = "\(amount) for \(months) month\(months == 1 ? "" : "s"), ref \(reference)\(plan.map { ", plan \($0)" } ?? "")"
+        let (outcome, minor, currency) = try await audited("payment", by: visitor, target: username, detail: detail) {
+            try await billing.service.recordPayment(userID: user.id, username: username, amount: amount, reference: reference, months: months, planName: plan)
+        }
         let subscription = outcome.subscription
-        guard outcome.recorded else { return try await admin(visitor, notice: "Payment \(reference) was already recorded; nothing changed.") }
+        guard outcome.recorded else {
+            _ = try? await audit.record(actor: visitor.user.username, action: "payment-unchanged", target: username, detail: "ref \(reference) was already recorded", at: now())
+            return try await admin(visitor, notice: "Payment \(reference) was already recorded; nothing changed.")
+        }
         let until = subscription?.periodEnd.description ?? "-"
-        try await audit.record(
-            actor: visitor.user.username, action: "payment", target: username,
-            detail: "\(Money.format(minor, currency)) for \(months) month\(months == 1 ? "" : "s"), ref \(reference), paid until \(until)", at: now()
-        )
         log("admin-payment", by: visitor, context: context, ["target": "\(username)", "reference": "\(reference)"])
         return try await admin(visitor, notice: "Recorded \(Money.format(minor, currency)) from \(username); paid until \(until).")
+    }
+
+    /// Runs an admin action with its audit record written first (review H4): if the
+    /// record cannot be written, nothing is done; if the action then fails, a
+    /// `<action>-failed` record follows. So no admin action stands unaudited. (One
+    /// transaction for both is not possible: accounts, billing and the audit log are
+    /// separate stores.)
+    func audited<T>(_ action: String, by visitor: SignedIn, target: String, detail: String, _ body: () async throws -> T) async throws -> T {
+        try await audit.record(actor: visitor.user.username, action: action, target: target, detail: detail, at: now())
+        do {
+            return try await body()
+        } catch {
+            _ = try? await audit.record(actor: visitor.user.username, action: "\(action)-failed", target: target, detail: detail, at: now())
+            throw error
+        }
     }
 }
