@@ -34,7 +34,7 @@ public func buildApplication(
     }
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: OCIErrorMiddleware())
-    GatewayOperations(metrics: metrics, readiness: dependencies.readiness).addRoutes(to: router)
+    GatewayOperations(metrics: metrics, readiness: dependencies.readiness, metricsAllowed: gateway.metricsAllowed, now: dependencies.now).addRoutes(to: router)
 
     let api = router.group("v2").add(middleware: RegistryRouteMiddleware())
     if let access = dependencies.access {

@@ -10,7 +10,8 @@ import OCI
 import Testing
 
 /// Hardening notes of the 2026-12-04 review over HTTP: `/v2` answers are never sniffed
-/// into pages (H1), and a manifest HEAD costs no upstream GET in open mode either (S2).
+/// into pages (H1), `/metrics` answers only allowed networks (H6), and a manifest HEAD
+/// costs no upstream GET in open mode either (S2).
 @Suite struct HardeningHTTPTests {
     let upstream = InMemoryUpstream(id: "docker", registry: "docker.io", usesLibraryNamespace: true)
 
@@ -39,6 +40,22 @@ import Testing
                 #expect(response.status == .notFound)
                 #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             }
+        }
+    }
+
+    /// Review H6: `/metrics` was public on the listener; now only loopback and private
+    /// networks (by default) read it, a proxied client by the address the proxy reports.
+    @Test func metricsAreServedOnlyToAllowedNetworks() async throws {
+        try await withApp(["trusted-proxies": "127.0.0.1"], .live) { client in
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "10.1.2.3"]) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.5"]) { response in
+                #expect(response.status == .forbidden)  // before: 200 with every series
+            }
+            try await client.execute(uri: "/healthz", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.5"]) { #expect($0.status == .ok) }
+        }
+        try await withApp(["trusted-proxies": "127.0.0.1", "metrics.allowed-networks": "203.0.113.0/24"], .live) { client in
+            try await client.execute(uri: "/metrics", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.5"]) { #expect($0.status == .ok) }
         }
     }
 
