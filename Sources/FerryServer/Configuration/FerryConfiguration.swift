@@ -67,6 +67,20 @@ public struct FerryConfiguration: Sendable {
         return (configuration, unknownEnvironment)
     }
 
+    /// What a careful operator should know about this configuration before serving
+    /// with it (`ferry config-check` prints these, `ferry serve` logs them).
+    public var warnings: [String] {
+        var warnings: [String] = []
+        for upstream in upstreams.upstreams where upstream.credentials != nil {
+            warnings.append(
+                "upstream.\(upstream.id).username: every subscriber's pulls from \(upstream.registry) use these credentials; "
+                    + "if they can read private repositories, every subscriber can pull them (use a token that reads public repositories only)"
+            )
+        }
+        if accessMode == .open { warnings.append("access-mode open: anyone who can reach this listener may pull") }
+        return warnings
+    }
+
     /// Logs the effective configuration; credentials appear as `user:<redacted>`.
     public func log(to logger: Logger) {
         logger.info("configuration", metadata: [
