@@ -16,6 +16,14 @@ public struct AccountService: Sendable {
     public static let refreshTokensPerUser = 20
     /// How long revoked or expired refresh tokens stay listed before they are deleted.
     public static let refreshTokenRetention: TimeInterval = 30 * 86400
+    /// Live (unrevoked, unexpired) access tokens a user may hold; revoke one to make another.
+    public static let accessTokensPerUser = 50
+    /// Live mirror keys a user may hold.
+    public static let mirrorKeysPerUser = 20
+    /// How long revoked or expired access tokens and mirror keys stay listed.
+    public static let credentialRetention: TimeInterval = 30 * 86400
+    /// A mirror key's use is written at most this often (its last use is shown, not counted).
+    static let mirrorKeyUseInterval: TimeInterval = 60
 
     /// Creates the service.
     public init(
@@ -85,13 +93,21 @@ public struct AccountService: Sendable {
     // MARK: - Personal access tokens
 
     /// Creates a personal access token; the secret is returned once and never stored.
+    /// Refused when the name is empty, longer than 100 characters or holds control
+    /// characters, or the user already holds `accessTokensPerUser` live tokens.
     public func createAccessToken(_ username: String, name: String, lifetime: TimeInterval?) async throws -> (AccessToken, secret: String) {
         let user = try await user(username)
         guard !name.isEmpty, name.count <= 100 else { throw AccountsError.invalidUsername("token name must be 1-100 characters") }
+        guard !Self.hasControlCharacters(name) else { throw AccountsError.invalidUsername("token name must not contain control characters") }
+        let now = now()
+        try await users.deleteDeadCredentials(userID: user.id, before: now.addingTimeInterval(-Self.credentialRetention))
+        guard try await users.accessTokens(userID: user.id).filter({ $0.isUsable(at: now) }).count < Self.accessTokensPerUser else {
+            throw AccountsError.refused("\(username) already has \(Self.accessTokensPerUser) live access tokens: revoke one first")
+        }
         let secret = SecretToken.makeAccessToken()
         let token = try await users.createAccessToken(
             userID: user.id, name: name, secretHash: SecretToken.hash(secret),
-            expiresAt: lifetime.map { now().addingTimeInterval($0) }, now: now()
+            expiresAt: lifetime.map { now.addingTimeInterval($0) }, now: now
         )
         return (token, secret)
     }
@@ -117,7 +133,8 @@ public struct AccountService: Sendable {
         try await users.users(offset: max(0, page - 1) * perPage, limit: perPage)
     }
 
-    /// Revokes a token by id; `tokenNotFound` when there is no such unrevoked token.
+    /// Revokes a token by id, and every docker login (refresh token) made with it;
+    /// `tokenNotFound` when there is no such unrevoked token.
     public func revokeAccessToken(id: Int64) async throws {
         guard try await users.revokeAccessToken(id: id, now: now()) else { throw AccountsError.tokenNotFound(String(id)) }
     }
@@ -131,11 +148,19 @@ public struct AccountService: Sendable {
 
     // MARK: - Mirror keys
 
-    /// Creates a mirror key (the secret host label) for a user; returned once.
-    public func createMirrorKey(_ username: String) async throws -> (MirrorKey, secret: String) {
+    /// Creates a mirror key (the secret host label) for a user, valid for `lifetime`
+    /// (nil: until revoked); returned once. Refused when the user already holds
+    /// `mirrorKeysPerUser` live keys.
+    public func createMirrorKey(_ username: String, lifetime: TimeInterval? = nil) async throws -> (MirrorKey, secret: String) {
         let user = try await user(username)
+        let now = now()
+        try await users.deleteDeadCredentials(userID: user.id, before: now.addingTimeInterval(-Self.credentialRetention))
+        guard try await users.mirrorKeys(userID: user.id).filter({ $0.isUsable(at: now) }).count < Self.mirrorKeysPerUser else {
+            throw AccountsError.refused("\(username) already has \(Self.mirrorKeysPerUser) live mirror keys: revoke one first")
+        }
         let secret = SecretToken.makeMirrorKey()
-        return (try await users.createMirrorKey(userID: user.id, secretHash: SecretToken.hash(secret), now: now()), secret)
+        let key = try await users.createMirrorKey(userID: user.id, secretHash: SecretToken.hash(secret), expiresAt: lifetime.map { now.addingTimeInterval($0) }, now: now)
+        return (key, secret)
     }
 
     /// A user's mirror keys, revoked ones included.
@@ -159,23 +184,42 @@ public struct AccountService: Sendable {
         try await revokeMirrorKey(id: id)
     }
 
-    /// The active user a mirror key belongs to, or nil (unknown, revoked, suspended).
-    public func userForMirrorKey(_ secret: String) async throws -> User? {
+    /// The active user a mirror key belongs to, or nil (unknown, revoked, expired,
+    /// suspended). Its use, and the client network it came from, is recorded at most
+    /// once a minute.
+    public func userForMirrorKey(_ secret: String, clientAddress: String? = nil) async throws -> User? {
+        let now = now()
         guard secret.count == 52, let (key, user) = try await users.mirrorKey(secretHash: SecretToken.hash(secret)),
-              key.revokedAt == nil, user.status == .active
+              key.isUsable(at: now), user.status == .active
         else { return nil }
+        if key.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.mirrorKeyUseInterval }) ?? true
+            || (clientAddress != nil && key.lastUsedAddress != clientAddress) {
+            try await users.recordMirrorKeyUse(id: key.id, address: clientAddress.map { String($0.prefix(64)) }, now: now)
+        }
         return user
+    }
+
+    // MARK: - Every credential at once
+
+    /// Revokes every access token, mirror key and docker login of `user` in one
+    /// transaction (sign-out everywhere and a password change, when asked to).
+    public func revokeCredentials(of user: User) async throws {
+        try await users.revokeCredentials(userID: user.id, now: now())
     }
 
     // MARK: - Refresh tokens
 
     /// Issues a refresh token (docker stores it as its identity token) and prunes the
-    /// user's old ones.
-    public func issueRefreshToken(for user: User, clientID: String) async throws -> String {
+    /// user's old ones. A login made with an access token (`credential`) is tied to it:
+    /// revoking or expiring that token ends the login. The client id is stored without
+    /// control characters (it is shown to the operator and the subscriber).
+    public func issueRefreshToken(for user: User, clientID: String, credential: Credential = .password(epoch: 0)) async throws -> String {
         let now = now()
         let secret = SecretToken.makeRefreshToken()
+        var accessTokenID: Int64?
+        if case .accessToken(let id) = credential { accessTokenID = id }
         _ = try await users.createRefreshToken(
-            userID: user.id, secretHash: SecretToken.hash(secret), clientID: String(clientID.prefix(100)),
+            userID: user.id, secretHash: SecretToken.hash(secret), clientID: Self.printable(clientID, limit: 100), accessTokenID: accessTokenID,
             expiresAt: now.addingTimeInterval(min(refreshTokenLifetime, refreshTokenMaximumLifetime)), now: now
         )
         try await users.pruneRefreshTokens(
@@ -200,7 +244,19 @@ public struct AccountService: Sendable {
 
     /// A user's refresh tokens (logins), newest first.
     public func refreshTokens(_ username: String) async throws -> [RefreshToken] {
-        try await users.refreshTokens(userID: try await user(username).id)
+        try await refreshTokens(of: try await user(username))
+    }
+
+    /// `user`'s refresh tokens (docker logins), newest first.
+    public func refreshTokens(of user: User) async throws -> [RefreshToken] {
+        try await users.refreshTokens(userID: user.id)
+    }
+
+    /// Revokes one of `owner`'s own docker logins; another user's id is
+    /// `refreshTokenNotFound`, exactly like an unknown one.
+    public func revokeRefreshToken(id: Int64, ownedBy owner: User) async throws {
+        guard try await users.refreshToken(id: id)?.userID == owner.id else { throw AccountsError.refreshTokenNotFound(id) }
+        try await revokeRefreshToken(id: id)
     }
 
     /// Revokes one refresh token by id; `tokenNotFound` when there is no such unrevoked token.
@@ -211,5 +267,18 @@ public struct AccountService: Sendable {
     /// Revokes every refresh token of a user.
     public func revokeRefreshTokens(_ username: String) async throws {
         try await users.revokeRefreshTokens(userID: try await user(username).id, now: now())
+    }
+
+    // MARK: - Helpers
+
+    /// Whether `text` holds a control character (an escape sequence would reach the
+    /// operator's terminal).
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// `text` without control characters, at most `limit` characters.
+    static func printable(_ text: String, limit: Int) -> String {
+        String(String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.generalCategory != .control })).prefix(limit))
     }
 }

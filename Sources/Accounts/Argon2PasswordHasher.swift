@@ -65,12 +65,12 @@ public struct Argon2PasswordHasher: Sendable {
     }
 
     /// Checks a password against a PHC string in constant time (libargon2 compares
-    /// the hashes with a constant-time comparison). Throws `PasswordHashingBusy` when
-    /// too many checks are queued.
-    public func verify(_ password: String, against encoded: String) async throws -> PasswordCheck {
+    /// the hashes with a constant-time comparison), counted against `client`'s share of
+    /// the pool. Throws `PasswordHashingBusy` when too many checks are queued.
+    public func verify(_ password: String, against encoded: String, for client: PasswordCheckClient = .unknown) async throws -> PasswordCheck {
         guard let stored = PHCString(encoded), stored.algorithm == "argon2id" else { return .mismatch }
         let current = self.parameters
-        return try await pool.run {
+        return try await pool.run(for: client) {
             let bytes = Array(password.utf8)
             let result = encoded.withCString { encodedPointer in
                 bytes.withUnsafeBytes { argon2id_verify(encodedPointer, $0.baseAddress, $0.count) }

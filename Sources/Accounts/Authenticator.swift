@@ -13,11 +13,16 @@ import Synchronization
 /// effect at once.
 ///
 /// Failed attempts are throttled per username at a client network, per client network
-/// and (with a much higher ceiling) per username. Attempts are reserved before they are
-/// checked, so concurrent guesses cannot slip past a limit. A flood against one user
-/// from one place therefore locks out that place only: the user's other clients, their
-/// access tokens (256-bit, not guessable, so never throttled per user) and cached
-/// logins keep working.
+/// (an IPv4 address or IPv6 /64), per IPv6 /48 (higher ceiling) and, with a much higher
+/// ceiling, per username. Attempts are reserved before they are checked, so concurrent
+/// guesses cannot slip past a limit. The per-username ceiling holds only for places the
+/// user never logged in from: a place where their password login succeeded within
+/// `knownPlaceLifetime` (a client network, or a browser holding the portal's device
+/// cookie) is never locked out by guesses from elsewhere, and when a flood fills the
+/// password checks' queue, logins from such places use the slots kept for them. A flood
+/// against one user therefore locks out the places it comes from only: the user's
+/// usual clients, their access tokens (256-bit, not guessable, so never throttled per
+/// user) and cached logins keep working.
 public final class Authenticator: Sendable {
     /// The result of a credential check.
     public enum Outcome: Sendable, Equatable {
@@ -36,16 +41,27 @@ public final class Authenticator: Sendable {
     let throttle: LoginThrottle
     /// Failures per client network, whatever the username.
     let clientThrottle: LoginThrottle
-    /// Password failures per username from every network: a ceiling for guessing
-    /// spread over many networks, far above what one client reaches.
+    /// Failures per IPv6 /48, whatever the username and /64.
+    let wideClientThrottle: LoginThrottle
+    /// Password failures per username from places that never logged in: a ceiling for
+    /// guessing spread over many networks, far above what one client reaches.
     let accountThrottle: LoginThrottle
     let now: @Sendable () -> Date
     let cacheLifetime: TimeInterval
+    /// How long a place where a password login succeeded stays exempt from the
+    /// per-username ceiling.
+    let knownPlaceLifetime: TimeInterval
+    /// How long a login refused because the password checks are saturated waits before
+    /// its 429 (so a client retrying at once cannot spin the server).
+    let busyDelay: Duration
     let logger: Logger
     private let cacheKey = SymmetricKey(size: .bits256)
     private let cache = Mutex<[Data: CachedSuccess]>([:])
+    /// Answers of `isKnownPlace`, for a minute, and places written lately (so a busy
+    /// client is not written on every login).
+    let placeAnswers = Mutex<[String: (known: Bool, checked: Date)]>([:])
     /// A valid hash to verify against when the user does not exist, so timing does not tell.
-    private let decoyHash: String
+    let decoyHash: String
 
     private struct CachedSuccess {
         let userID: Int64
@@ -61,8 +77,11 @@ public final class Authenticator: Sendable {
         hasher: Argon2PasswordHasher,
         throttle: LoginThrottle = LoginThrottle(),
         clientThrottle: LoginThrottle = LoginThrottle(maxFailures: 30, window: 900, baseLockout: 30, maxLockout: 900),
+        wideClientThrottle: LoginThrottle = LoginThrottle(maxFailures: 120, window: 900, baseLockout: 30, maxLockout: 900),
         accountThrottle: LoginThrottle = LoginThrottle(maxFailures: 100, window: 3600, baseLockout: 60, maxLockout: 900),
         cacheLifetime: TimeInterval = 60,
+        knownPlaceLifetime: TimeInterval = 90 * 86400,
+        busyDelay: Duration = .zero,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) throws {
@@ -70,22 +89,27 @@ public final class Authenticator: Sendable {
         self.hasher = hasher
         self.throttle = throttle
         self.clientThrottle = clientThrottle
+        self.wideClientThrottle = wideClientThrottle
         self.accountThrottle = accountThrottle
         self.cacheLifetime = cacheLifetime
+        self.knownPlaceLifetime = knownPlaceLifetime
+        self.busyDelay = busyDelay
         self.logger = logger
         self.now = now
         self.decoyHash = try Argon2PasswordHasher.encode(password: Array("decoy".utf8), salt: Array(repeating: 7, count: 16), parameters: hasher.parameters)
     }
 
     /// Checks credentials. `clientAddress` keys the throttles: pass the client's IPv4
-    /// address or IPv6 /64, so one client cannot spread its attempts over many keys.
-    public func authenticate(username: String, secret: String, clientAddress: String?) async throws -> Outcome {
+    /// address or IPv6 /64 (its /48 is derived), so one client cannot spread its
+    /// attempts over many keys. `device` is the portal's device cookie, if the browser
+    /// sent one: a browser that signed in before is a known place wherever it is.
+    public func authenticate(username: String, secret: String, clientAddress: String?, device: String? = nil) async throws -> Outcome {
         let now = now()
-        let clientKeys = ["client:\(clientAddress ?? "-")"]
+        let client = ClientKeys(network: clientAddress)
         guard User.isAcceptableLogin(username), !secret.isEmpty, secret.utf8.count <= 1024 else {
             // No such user can exist: no lookup, no hash, counted against the client only.
-            if let wait = clientThrottle.reserve(clientKeys, now: now) { return .throttled(retryAfter: wait) }
-            clientThrottle.settle(clientKeys, failed: true, now: now)
+            if let wait = reserve(client, now: now) { return .throttled(retryAfter: wait) }
+            settle(client, failed: true)
             logger.notice("login refused: malformed credentials", metadata: ["client": "\(clientAddress ?? "-")", "username-bytes": "\(username.utf8.count)"])
             return .rejected
         }
@@ -97,50 +121,82 @@ public final class Authenticator: Sendable {
         // flood of bad passwords for a user never locks out that user's tokens.
         let isAccessToken = SecretToken.looksLikeAccessToken(secret)
         let userKeys = isAccessToken ? [] : ["user-client:\(username)|\(clientAddress ?? "-")"]
-        let accountKeys = isAccessToken ? [] : ["user:\(username)"]
-        if let wait = clientThrottle.reserve(clientKeys, now: now) { return .throttled(retryAfter: wait) }
+        var accountKeys = isAccessToken ? [] : ["user:\(username)"]
+        let places = isAccessToken ? [] : Self.places(clientAddress: clientAddress, device: device)
+        if let wait = reserve(client, now: now) { return .throttled(retryAfter: wait) }
         if let wait = throttle.reserve(userKeys, now: now) {
-            clientThrottle.settle(clientKeys, failed: false, now: now)
+            settle(client, failed: false)
             return .throttled(retryAfter: wait)
         }
+        var isKnown = false
         if let wait = accountThrottle.reserve(accountKeys, now: now) {
-            clientThrottle.settle(clientKeys, failed: false, now: now)
-            throttle.settle(userKeys, failed: false, now: now)
-            return .throttled(retryAfter: wait)
+            // Locked for places that never logged in; not for one where this user's password worked before.
+            do {
+                isKnown = try await isKnownPlace(username: username, places: places, now: now)
+            } catch {
+                settle(client, failed: false)
+                throttle.settle(userKeys, failed: false, now: now)
+                throw error
+            }
+            guard isKnown else {
+                settle(client, failed: false)
+                throttle.settle(userKeys, failed: false, now: now)
+                return .throttled(retryAfter: wait)
+            }
+            accountKeys = []
         }
-        func settle(failed: Bool) {
+        func settleAll(failed: Bool) {
             let settled = self.now()
-            clientThrottle.settle(clientKeys, failed: failed, now: settled)
+            settle(client, failed: failed, at: settled)
             throttle.settle(userKeys, failed: failed, clearing: userKeys, now: settled)
             accountThrottle.settle(accountKeys, failed: failed, now: settled)
         }
-        let outcome: Outcome
-        let passwordHash: String?
+        var result: CheckResult
         do {
-            (outcome, passwordHash) = try await check(username: username, secret: secret, now: now)
-        } catch is PasswordHashingBusy {
-            settle(failed: false)
-            logger.warning("password checks queued to the limit; asking the client to retry", metadata: ["client": "\(clientAddress ?? "-")"])
-            return .throttled(retryAfter: 1)
+            result = try await check(username: username, secret: secret, now: now, client: PasswordCheckClient(network: clientAddress, isPriority: isKnown))
+        } catch let busy as PasswordHashingBusy {
+            // A flood fills the queue: a login from a known place may use the slots kept for them.
+            var retried: CheckResult?
+            do {
+                if !isKnown, !places.isEmpty, try await isKnownPlace(username: username, places: places, now: now) {
+                    retried = try await check(username: username, secret: secret, now: now, client: PasswordCheckClient(network: clientAddress, isPriority: true))
+                }
+            } catch is PasswordHashingBusy {
+                retried = nil
+            } catch {
+                settleAll(failed: false)
+                throw error
+            }
+            guard let retried else {
+                settleAll(failed: false)
+                logger.warning("password checks queued to the limit; asking the client to retry", metadata: ["client": "\(clientAddress ?? "-")"])
+                if busyDelay > .zero { try? await Task.sleep(for: busyDelay) }
+                return .throttled(retryAfter: busy.retryAfter)
+            }
+            result = retried
         } catch {
-            settle(failed: false)
+            settleAll(failed: false)
             throw error
         }
-        switch outcome {
+        switch result.outcome {
         case .authenticated(let user, let credential):
-            settle(failed: false)
+            settleAll(failed: false)
             cache.withLock { cache in
                 if cache.count > 10_000 { cache = cache.filter { $0.value.expires > now } }
                 if cache.count > 10_000 { cache.removeAll() }
-                cache[cacheKey] = CachedSuccess(userID: user.id, credential: credential, passwordHash: passwordHash, expires: now.addingTimeInterval(cacheLifetime))
+                cache[cacheKey] = CachedSuccess(userID: user.id, credential: credential, passwordHash: result.passwordHash, expires: now.addingTimeInterval(cacheLifetime))
             }
+            if case .password = credential { await remember(places, of: user, now: now) }
         case .rejected:
-            settle(failed: true)
-            logger.notice("login failed", metadata: ["user": "\(username.prefix(64))", "client": "\(clientAddress ?? "-")"])
+            settleAll(failed: true)
+            // Only an existing user's name is logged: an unknown one may be a password typed in the wrong field.
+            logger.notice("login failed", metadata: [
+                "user": "\(result.userExists ? username : "(no such user)")", "client": "\(clientAddress ?? "-")",
+            ])
         case .suspended, .throttled:
-            settle(failed: false)
+            settleAll(failed: false)
         }
-        return outcome
+        return result.outcome
     }
 
     /// Drops every cached success.
@@ -163,33 +219,31 @@ public final class Authenticator: Sendable {
         }
     }
 
-    /// The full check: an access token by its hash, otherwise the password with Argon2.
-    /// Returns the outcome and, for a password, the stored hash it matched.
-    private func check(username: String, secret: String, now: Date) async throws -> (Outcome, String?) {
-        if SecretToken.looksLikeAccessToken(secret) {
-            guard let (token, user) = try await users.accessToken(secretHash: SecretToken.hash(secret)),
-                  user.username == username, token.isUsable(at: now)
-            else { return (.rejected, nil) }
-            guard user.status == .active else { return (.suspended("account \(user.username) is suspended"), nil) }
-            try await users.recordAccessTokenUse(id: token.id, now: now)
-            return (.authenticated(user, via: .accessToken(id: token.id)), nil)
+    // MARK: - Client keys
+
+    /// The throttle keys of one client: its network, and its IPv6 /48 when it has one.
+    struct ClientKeys {
+        let network: [String]
+        let wide: [String]
+
+        init(network: String?) {
+            self.network = ["client:\(network ?? "-")"]
+            self.wide = network.flatMap(ClientNetwork.wideKey).map { ["client48:\($0)"] } ?? []
         }
-        guard let user = try await users.user(named: username) else {
-            _ = try await hasher.verify(secret, against: decoyHash)
-            return (.rejected, nil)
+    }
+
+    private func reserve(_ client: ClientKeys, now: Date) -> Int? {
+        if let wait = clientThrottle.reserve(client.network, now: now) { return wait }
+        if let wait = wideClientThrottle.reserve(client.wide, now: now) {
+            clientThrottle.settle(client.network, failed: false, now: now)
+            return wait
         }
-        switch try await hasher.verify(secret, against: user.passwordHash) {
-        case .mismatch:
-            return (.rejected, nil)
-        case .match(let needsRehash):
-            guard user.status == .active else { return (.suspended("account \(user.username) is suspended"), nil) }
-            var storedHash = user.passwordHash
-            if needsRehash {
-                storedHash = try await hasher.hash(secret)
-                try await users.updatePasswordHash(userID: user.id, passwordHash: storedHash, now: now)
-                logger.info("password hash upgraded", metadata: ["user": "\(username)", "parameters": "\(hasher.parameters)"])
-            }
-            return (.authenticated(user, via: .password(epoch: user.passwordEpoch)), storedHash)
-        }
+        return nil
+    }
+
+    private func settle(_ client: ClientKeys, failed: Bool, at time: Date? = nil) {
+        let time = time ?? now()
+        clientThrottle.settle(client.network, failed: failed, now: time)
+        wideClientThrottle.settle(client.wide, failed: failed, now: time)
     }
 }

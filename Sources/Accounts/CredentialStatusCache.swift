@@ -5,7 +5,7 @@ import Synchronization
 /// minted with still stand?": the user (by id, so a deleted and re-created username
 /// inherits nothing) exists under the same name and is active, and the credential is
 /// alive: the password not changed since (epoch), the access token or refresh token not
-/// revoked or expired. Answers are re-read from the database at most every `lifetime`
+/// revoked or expired (and a refresh token minted with an access token, that token too). Answers are re-read from the database at most every `lifetime`
 /// seconds per user and credential, so revocations bite within seconds, not at expiry.
 public final class CredentialStatusCache: Sendable {
     let users: any UserRepository
@@ -51,8 +51,13 @@ public final class CredentialStatusCache: Sendable {
             guard let token = try await users.accessToken(id: id) else { return false }
             return token.userID == user.id && token.isUsable(at: now)
         case .refreshToken(let id):
-            guard let token = try await users.refreshToken(id: id) else { return false }
-            return token.userID == user.id && token.isUsable(at: now, passwordEpoch: user.passwordEpoch)
+            guard let token = try await users.refreshToken(id: id), token.userID == user.id,
+                  token.isUsable(at: now, passwordEpoch: user.passwordEpoch)
+            else { return false }
+            // A docker login made with an access token ends with that token.
+            guard let parent = token.accessTokenID else { return true }
+            guard let accessToken = try await users.accessToken(id: parent) else { return false }
+            return accessToken.userID == user.id && accessToken.isUsable(at: now)
         }
     }
 }

@@ -4,12 +4,14 @@ import Synchronization
 /// Accounts held in memory: for tests and for HTTP tests of the gateway. Behaves like
 /// `PostgresUserRepository` (the same conformance suite runs against both).
 public final class InMemoryUserRepository: UserRepository {
-    private struct State {
+    struct State {
         var users: [Int64: User] = [:]
         var accessTokens: [Int64: (token: AccessToken, hash: [UInt8])] = [:]
         var mirrorKeys: [Int64: (key: MirrorKey, hash: [UInt8])] = [:]
         var refreshTokens: [Int64: (token: RefreshToken, hash: [UInt8])] = [:]
         var sessions: [Int64: (session: PortalSession, hash: [UInt8])] = [:]
+        /// User id → place → last successful password login there.
+        var loginPlaces: [Int64: [String: Date]] = [:]
         var nextID: Int64 = 1
 
         mutating func makeID() -> Int64 {
@@ -18,7 +20,7 @@ public final class InMemoryUserRepository: UserRepository {
         }
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let lookups = Atomic<Int>(0)
 
     /// Creates an empty repository.
@@ -89,6 +91,7 @@ public final class InMemoryUserRepository: UserRepository {
             state.mirrorKeys = state.mirrorKeys.filter { $0.value.key.userID != id }
             state.refreshTokens = state.refreshTokens.filter { $0.value.token.userID != id }
             state.sessions = state.sessions.filter { $0.value.session.userID != id }
+            state.loginPlaces[id] = nil
         }
     }
 
@@ -120,6 +123,9 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { state in
             guard let entry = state.accessTokens[id], entry.token.revokedAt == nil else { return false }
             state.accessTokens[id]?.token.revokedAt = now
+            for (refreshID, refresh) in state.refreshTokens where refresh.token.accessTokenID == id && refresh.token.revokedAt == nil {
+                state.refreshTokens[refreshID]?.token.revokedAt = now
+            }
             return true
         }
     }
@@ -128,9 +134,9 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { $0.accessTokens[id]?.token.lastUsedAt = now }
     }
 
-    public func createMirrorKey(userID: Int64, secretHash: [UInt8], now: Date) async throws -> MirrorKey {
+    public func createMirrorKey(userID: Int64, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> MirrorKey {
         state.withLock { state in
-            let key = MirrorKey(id: state.makeID(), userID: userID, createdAt: now, lastUsedAt: nil, revokedAt: nil)
+            let key = MirrorKey(id: state.makeID(), userID: userID, createdAt: now, expiresAt: expiresAt)
             state.mirrorKeys[key.id] = (key, secretHash)
             return key
         }
@@ -155,10 +161,12 @@ public final class InMemoryUserRepository: UserRepository {
         }
     }
 
-    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
+    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, accessTokenID: Int64?, expiresAt: Date, now: Date) async throws -> RefreshToken {
         state.withLock { state in
             let epoch = state.users[userID]?.passwordEpoch ?? 0
-            let token = RefreshToken(id: state.makeID(), userID: userID, clientID: clientID, createdAt: now, expiresAt: expiresAt, passwordEpoch: epoch)
+            let token = RefreshToken(
+                id: state.makeID(), userID: userID, clientID: clientID, createdAt: now, expiresAt: expiresAt, passwordEpoch: epoch, accessTokenID: accessTokenID
+            )
             state.refreshTokens[token.id] = (token, secretHash)
             return token
         }
@@ -168,7 +176,8 @@ public final class InMemoryUserRepository: UserRepository {
         state.withLock { state in
             guard let entry = state.refreshTokens.values.first(where: { $0.hash == secretHash }),
                   let user = state.users[entry.token.userID],
-                  entry.token.isUsable(at: now, passwordEpoch: user.passwordEpoch)
+                  entry.token.isUsable(at: now, passwordEpoch: user.passwordEpoch),
+                  entry.token.accessTokenID.map({ state.accessTokens[$0]?.token.isUsable(at: now) ?? false }) ?? true
             else { return nil }
             var token = entry.token
             token.lastUsedAt = now

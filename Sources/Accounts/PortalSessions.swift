@@ -28,8 +28,12 @@ public struct PortalSessions: Sendable {
         self.now = now
     }
 
+    /// Live sessions kept per user: a new sign-in ends the oldest beyond this.
+    public static let sessionsPerUser = 20
+
     /// A new session for `user`: the stored session and the secret id for the cookie
-    /// (shown to no one else and stored only hashed).
+    /// (shown to no one else and stored only hashed). The user's oldest sessions beyond
+    /// `sessionsPerUser` end.
     public func start(for user: User, userAgent: String?, clientAddress: String?) async throws -> (PortalSession, secret: String) {
         let secret = Self.makeSecret()
         let now = now()
@@ -38,6 +42,7 @@ public struct PortalSessions: Sendable {
             expiresAt: now.addingTimeInterval(lifetime), userAgent: userAgent.map { String($0.prefix(200)) },
             clientAddress: clientAddress, now: now
         )
+        try await users.pruneSessions(userID: user.id, keepingNewest: Self.sessionsPerUser)
         return (session, secret)
     }
 

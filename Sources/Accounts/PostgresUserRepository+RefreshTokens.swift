@@ -4,22 +4,23 @@ import PostgresNIO
 /// Refresh tokens (docker's stored logins) in PostgreSQL: kept, not rotated; each use
 /// recorded and sliding the expiry; a password change (epoch) ends them.
 extension PostgresUserRepository {
-    typealias RefreshRow = (Int64, Int64, String, Date, Date, Date?, Date?, String?, Int64, Int)
-    static let refreshColumns = "id, user_id, client_id, created_at, expires_at, revoked_at, last_used_at, last_used_address, use_count, password_epoch"
+    typealias RefreshRow = (Int64, Int64, String, Date, Date, Date?, Date?, String?, Int64, Int, Int64?)
+    static let refreshColumns =
+        "id, user_id, client_id, created_at, expires_at, revoked_at, last_used_at, last_used_address, use_count, password_epoch, access_token_id"
 
     static func refreshToken(_ row: RefreshRow) -> RefreshToken {
         RefreshToken(
             id: row.0, userID: row.1, clientID: row.2, createdAt: row.3, expiresAt: row.4, revokedAt: row.5,
-            lastUsedAt: row.6, lastUsedAddress: row.7, useCount: row.8, passwordEpoch: row.9
+            lastUsedAt: row.6, lastUsedAddress: row.7, useCount: row.8, passwordEpoch: row.9, accessTokenID: row.10
         )
     }
 
-    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken {
+    public func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, accessTokenID: Int64?, expiresAt: Date, now: Date) async throws -> RefreshToken {
         try await run { client in
             let rows = try await client.query(
                 """
-                INSERT INTO refresh_tokens (user_id, secret_hash, client_id, created_at, expires_at, password_epoch)
-                SELECT id, \(hex(secretHash)), \(clientID), \(now), \(expiresAt), password_epoch FROM users WHERE id = \(userID)
+                INSERT INTO refresh_tokens (user_id, secret_hash, client_id, created_at, expires_at, password_epoch, access_token_id)
+                SELECT id, \(hex(secretHash)), \(clientID), \(now), \(expiresAt), password_epoch, \(accessTokenID) FROM users WHERE id = \(userID)
                 RETURNING \(unescaped: Self.refreshColumns)
                 """,
                 logger: logger
@@ -38,7 +39,10 @@ extension PostgresUserRepository {
                 FROM users u
                 WHERE t.secret_hash = \(hex(secretHash)) AND u.id = t.user_id AND t.revoked_at IS NULL
                   AND t.expires_at > \(now) AND t.password_epoch = u.password_epoch
-                RETURNING t.id, t.user_id, t.client_id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.last_used_address, t.use_count, t.password_epoch
+                  AND (t.access_token_id IS NULL OR EXISTS (
+                      SELECT 1 FROM access_tokens a WHERE a.id = t.access_token_id AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > \(now))))
+                RETURNING t.id, t.user_id, t.client_id, t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.last_used_address, t.use_count,
+                          t.password_epoch, t.access_token_id
                 """,
                 logger: logger
             )

@@ -173,10 +173,22 @@ public struct PostgresUserRepository: UserRepository {
     }
 
     public func revokeAccessToken(id: Int64, now: Date) async throws -> Bool {
-        try await run { client in
-            let rows = try await client.query("UPDATE access_tokens SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger)
-            for try await _ in rows.decode(Int64.self) { return true }
-            return false
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    "UPDATE access_tokens SET revoked_at = \(now) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger
+                )
+                var revoked = false
+                for try await _ in rows.decode(Int64.self) { revoked = true }
+                guard revoked else { return false }
+                // The docker logins made with it end with it.
+                try await connection.query(
+                    "UPDATE refresh_tokens SET revoked_at = \(now) WHERE access_token_id = \(id) AND revoked_at IS NULL", logger: logger
+                )
+                return true
+            }
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
@@ -188,15 +200,23 @@ public struct PostgresUserRepository: UserRepository {
 
     // MARK: - Mirror keys
 
-    public func createMirrorKey(userID: Int64, secretHash: [UInt8], now: Date) async throws -> MirrorKey {
+    private typealias MirrorKeyRow = (Int64, Int64, Date, Date?, Date?, Date?, String?)
+    private static let mirrorKeyColumns = "id, user_id, created_at, last_used_at, revoked_at, expires_at, last_used_address"
+
+    private static func mirrorKey(_ row: MirrorKeyRow) -> MirrorKey {
+        MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4, expiresAt: row.5, lastUsedAddress: row.6)
+    }
+
+    public func createMirrorKey(userID: Int64, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> MirrorKey {
         try await run { client in
             let rows = try await client.query(
-                "INSERT INTO mirror_keys (user_id, secret_hash, created_at) VALUES (\(userID), \(hex(secretHash)), \(now)) RETURNING id, user_id, created_at, last_used_at, revoked_at",
+                """
+                INSERT INTO mirror_keys (user_id, secret_hash, created_at, expires_at) VALUES (\(userID), \(hex(secretHash)), \(now), \(expiresAt))
+                RETURNING \(unescaped: Self.mirrorKeyColumns)
+                """,
                 logger: logger
             )
-            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
-                return MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
-            }
+            for try await row in rows.decode(MirrorKeyRow.self) { return Self.mirrorKey(row) }
             throw AccountsError.internalFailure("insert returned no row")
         }
     }
@@ -204,15 +224,10 @@ public struct PostgresUserRepository: UserRepository {
     public func mirrorKey(secretHash: [UInt8]) async throws -> (MirrorKey, User)? {
         try await run { client in
             let rows = try await client.query(
-                """
-                    SELECT id, user_id, created_at, last_used_at, revoked_at FROM mirror_keys WHERE secret_hash = \(hex(secretHash))
-                    """,
-                logger: logger
+                "SELECT \(unescaped: Self.mirrorKeyColumns) FROM mirror_keys WHERE secret_hash = \(hex(secretHash))", logger: logger
             )
             var found: MirrorKey?
-            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
-                found = MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4)
-            }
+            for try await row in rows.decode(MirrorKeyRow.self) { found = Self.mirrorKey(row) }
             guard let key = found, let user = try await user(id: key.userID) else { return nil }
             return (key, user)
         }
@@ -221,11 +236,15 @@ public struct PostgresUserRepository: UserRepository {
     public func mirrorKeys(userID: Int64) async throws -> [MirrorKey] {
         try await run { client in
             var keys: [MirrorKey] = []
-            let rows = try await client.query("SELECT id, user_id, created_at, last_used_at, revoked_at FROM mirror_keys WHERE user_id = \(userID) ORDER BY id", logger: logger)
-            for try await row in rows.decode((Int64, Int64, Date, Date?, Date?).self) {
-                keys.append(MirrorKey(id: row.0, userID: row.1, createdAt: row.2, lastUsedAt: row.3, revokedAt: row.4))
-            }
+            let rows = try await client.query("SELECT \(unescaped: Self.mirrorKeyColumns) FROM mirror_keys WHERE user_id = \(userID) ORDER BY id", logger: logger)
+            for try await row in rows.decode(MirrorKeyRow.self) { keys.append(Self.mirrorKey(row)) }
             return keys
+        }
+    }
+
+    public func recordMirrorKeyUse(id: Int64, address: String?, now: Date) async throws {
+        try await run { client in
+            try await client.query("UPDATE mirror_keys SET last_used_at = \(now), last_used_address = \(address) WHERE id = \(id)", logger: logger)
         }
     }
 

@@ -101,6 +101,28 @@ public struct MirrorKey: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// When the key stops working; nil never (keys made before expiries existed, or by the operator).
+    public var expiresAt: Date?
+    /// The client network the key was last used from.
+    public var lastUsedAddress: String?
+
+    /// Creates a mirror key value.
+    public init(
+        id: Int64, userID: Int64, createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil, expiresAt: Date? = nil, lastUsedAddress: String? = nil
+    ) {
+        self.id = id
+        self.userID = userID
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+        self.lastUsedAddress = lastUsedAddress
+    }
+
+    /// Whether the key may be used at `now`.
+    public func isUsable(at now: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
+    }
 }
 
 /// An OAuth2 refresh token's metadata: docker's stored identity token from one
@@ -121,12 +143,16 @@ public struct RefreshToken: Sendable, Equatable, Codable {
     public var useCount: Int64
     /// The user's password epoch when it was issued; a password change ends it.
     public var passwordEpoch: Int
+    /// The personal access token it was minted with (nil: the password): revoking or
+    /// expiring that token ends this login too.
+    public var accessTokenID: Int64?
 
     /// Creates a refresh token value.
     public init(
         id: Int64, userID: Int64, clientID: String, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
-        lastUsedAt: Date? = nil, lastUsedAddress: String? = nil, useCount: Int64 = 0, passwordEpoch: Int = 0
+        lastUsedAt: Date? = nil, lastUsedAddress: String? = nil, useCount: Int64 = 0, passwordEpoch: Int = 0, accessTokenID: Int64? = nil
     ) {
+        self.accessTokenID = accessTokenID
         self.id = id
         self.userID = userID
         self.clientID = clientID

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Secrets are never stored: access tokens, mirror keys and refresh tokens are looked
 /// up by the SHA-256 of the secret (they are random and long, so a fast hash is safe).
-public protocol UserRepository: Sendable {
+public protocol UserRepository: CredentialSafetyStore {
     /// Creates a user; throws `userExists` for a taken name.
     func createUser(username: String, email: String?, passwordHash: String, now: Date) async throws -> User
     func user(named username: String) async throws -> User?
@@ -30,20 +30,25 @@ public protocol UserRepository: Sendable {
     func accessToken(secretHash: [UInt8]) async throws -> (AccessToken, User)?
     func accessToken(id: Int64) async throws -> AccessToken?
     func accessTokens(userID: Int64) async throws -> [AccessToken]
-    /// Returns false when no unrevoked token has this id.
+    /// Revokes a token and, in the same transaction, every refresh token (docker login)
+    /// minted with it. Returns false when no unrevoked token has this id.
     func revokeAccessToken(id: Int64, now: Date) async throws -> Bool
     func recordAccessTokenUse(id: Int64, now: Date) async throws
 
-    func createMirrorKey(userID: Int64, secretHash: [UInt8], now: Date) async throws -> MirrorKey
+    func createMirrorKey(userID: Int64, secretHash: [UInt8], expiresAt: Date?, now: Date) async throws -> MirrorKey
     func mirrorKey(secretHash: [UInt8]) async throws -> (MirrorKey, User)?
     func mirrorKeys(userID: Int64) async throws -> [MirrorKey]
     func revokeMirrorKey(id: Int64, now: Date) async throws -> Bool
+    /// Notes that a mirror key was used, and from which client network.
+    func recordMirrorKeyUse(id: Int64, address: String?, now: Date) async throws
 
-    /// Stores a refresh token issued under the user's current password epoch.
-    func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, expiresAt: Date, now: Date) async throws -> RefreshToken
-    /// Redeems the refresh token with `secretHash` if it is unrevoked, unexpired and of
-    /// the user's current password epoch: records the use (time, client network, count)
-    /// and moves its expiry to `min(slidingExpiry, createdAt + absoluteLifetime)`.
+    /// Stores a refresh token issued under the user's current password epoch, minted
+    /// with the access token `accessTokenID` (nil: with the password).
+    func createRefreshToken(userID: Int64, secretHash: [UInt8], clientID: String, accessTokenID: Int64?, expiresAt: Date, now: Date) async throws -> RefreshToken
+    /// Redeems the refresh token with `secretHash` if it is unrevoked, unexpired, of the
+    /// user's current password epoch and (when minted with an access token) that token is
+    /// still usable: records the use (time, client network, count) and moves its expiry
+    /// to `min(slidingExpiry, createdAt + absoluteLifetime)`.
     /// Returns it with its user (whatever their status); nil when not usable.
     func redeemRefreshToken(secretHash: [UInt8], clientAddress: String?, slidingExpiry: Date, absoluteLifetime: TimeInterval, now: Date) async throws -> (RefreshToken, User)?
     func refreshToken(id: Int64) async throws -> RefreshToken?

@@ -39,7 +39,7 @@ public final class BlobFile: Sendable {
 
     /// Creates a new file for reading and writing; fails if it exists.
     static func create(path: String, pools: BlobIOPools) throws -> BlobFile {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
         return BlobFile(descriptor: descriptor, pools: pools)
     }

@@ -10,7 +10,8 @@ import OCI
 /// <root>/tmp/                                downloads and writes in progress
 /// <root>/cache-index.sqlite                  the cache index
 /// <root>/access-times                        access times of releases before the index
-/// <root>/lock, <root>/admin.sock             the server's lock and admin socket
+/// <root>/lock                               the server's lock
+/// <root>/admin/admin.sock                    the server's admin socket (the directory is 0700)
 /// ```
 ///
 /// A valid `Digest` is lowercase hex, an upstream id is `[a-z0-9-]`, and a repository
@@ -39,8 +40,10 @@ public struct CacheLayout: Sendable, Hashable {
     public var legacyAccessTimes: String { "\(root)/access-times" }
     /// The lock `ferry serve` holds for its lifetime.
     public var lock: String { "\(root)/lock" }
+    /// The directory of the admin socket: only the server's user may enter it.
+    public var adminDirectory: String { "\(root)/admin" }
     /// The running server's admin socket (`ferry cache …` talks to it).
-    public var adminSocket: String { "\(root)/admin.sock" }
+    public var adminSocket: String { "\(adminDirectory)/admin.sock" }
 
     /// Where the committed blob `digest` lives.
     public func blob(_ digest: Digest) -> String {

@@ -216,7 +216,7 @@ public final class FileSystemManifestStore: Sendable {
 
     /// Creates `path` with `data` and fsyncs it; removes it again on any failure.
     static func writeDurably(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, code: errno) }
         defer { close(descriptor) }
         let failure: FileSystemError? = data.withUnsafeBytes { bytes in

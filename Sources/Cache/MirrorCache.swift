@@ -57,14 +57,15 @@ public struct MirrorCache: Sendable {
         }
     }
 
-    /// Opens (creating) the cache under `layout`: takes the directory's lock, opens the
-    /// index (reading only its totals, however large the cache) and removes temporary
-    /// files a crash left. Throws `DataDirectoryInUse` when another server holds it.
+    /// Opens (creating) the cache under `layout`: closes the directory to other users,
+    /// takes its lock, opens the index (reading only its totals, however large the cache)
+    /// and removes temporary files a crash left. Throws `DataDirectoryInUse` when another server holds it.
     public static func open(
         _ layout: CacheLayout, settings: Settings, pools: BlobIOPools = .shared, shared: SharedStorage? = nil, observers: Observers = Observers(),
         logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) throws -> MirrorCache {
         try FileSystemBlobStore.makeDirectory(layout.root)
+        DataDirectoryPermissions.closeDirectory(layout)
         var lock: DataDirectoryLock?
         if settings.exclusive {
             guard let taken = try DataDirectoryLock.acquire(layout) else { throw DataDirectoryInUse(layout: layout) }
@@ -72,6 +73,7 @@ public struct MirrorCache: Sendable {
         }
         let blobStore = try FileSystemBlobStore(layout: layout, reserve: settings.minimumFree, pools: pools)
         let inventory = try CacheInventory.open(layout, logger: logger, now: now)
+        DataDirectoryPermissions.closeIndex(layout)
         let manifestStore = try FileSystemManifestStore(layout: layout, inventory: inventory)
         let removed = try blobStore.removeTemporaryFiles()
         if removed > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(removed)"]) }

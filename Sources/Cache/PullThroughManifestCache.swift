@@ -9,10 +9,32 @@ public struct ManifestResponse: Sendable {
     public let source: CacheSource
 }
 
+/// What a manifest HEAD answers: the manifest's digest, type and size.
+public struct ManifestHead: Sendable, Equatable {
+    public let digest: Digest
+    public let mediaType: String
+    public let size: Int
+    public let source: CacheSource
+
+    /// The head of a stored manifest.
+    init(_ manifest: StoredManifest, source: CacheSource) {
+        self.init(digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.count, source: source)
+    }
+
+    /// Creates a head.
+    public init(digest: Digest, mediaType: String, size: Int, source: CacheSource) {
+        self.digest = digest
+        self.mediaType = mediaType
+        self.size = size
+        self.source = source
+    }
+}
+
 /// Manifests through the cache. By digest: fetched once, verified, kept for good. By
 /// tag: served from the cache while younger than the revalidation interval, then
 /// revalidated with HEAD (which Docker Hub does not count) and refetched only when the
-/// digest changed; served stale when the upstream is down, slow or rate-limiting.
+/// digest changed; served stale when the upstream is down, slow or rate-limiting. A
+/// client's HEAD never costs an upstream GET (`manifestHead`).
 /// Concurrent requests for the same tag, or for the same digest in the same
 /// repository, share one upstream round trip.
 ///
@@ -64,6 +86,82 @@ public final class PullThroughManifestCache: Sendable {
             if MediaType.accepts(accepted, response.manifest.mediaType) { return response }
             return try await platformManifest(from: response, repository: repository, upstream: upstream, accepted: accepted)
         }
+    }
+
+    /// Answers a manifest HEAD without an upstream GET: from the cache (revalidating a
+    /// tag with an upstream HEAD, as a GET would), or, when nothing is cached, from an
+    /// upstream HEAD, caching nothing (Docker Hub counts GETs, not HEADs, against the
+    /// operator's allowance). Nil when only a GET can answer: the upstream's HEAD lacks the
+    /// digest or size, or the client cannot take the index a tag points to and its
+    /// platform's manifest is not known yet. The caller then counts the HEAD as a pull
+    /// and asks `manifest`.
+    public func manifestHead(
+        _ reference: Reference, repository: RepositoryName, upstream: any Upstream, accepted: [String]?, logger: Logger
+    ) async throws(CacheError) -> ManifestHead? {
+        switch reference {
+        case .digest(let digest):
+            if let stored = store.manifest(digest) { return ManifestHead(stored, source: .hit) }
+            let answer: UpstreamManifest
+            do {
+                answer = try await upstream.manifest(repository, reference: .digest(digest), headOnly: true)
+            } catch {
+                throw clientError(error, upstream: upstream)
+            }
+            guard answer.digest == nil || answer.digest == digest, let size = answer.size, !answer.mediaType.isEmpty else { return nil }
+            return ManifestHead(digest: digest, mediaType: answer.mediaType, size: Int(size), source: .miss)
+        case .tag(let tag):
+            guard let (cached, fromUpstream) = try await tagHead(tag, repository: repository, upstream: upstream, logger: logger) else { return nil }
+            guard let cached else {
+                guard let fromUpstream, MediaType.accepts(accepted, fromUpstream.mediaType) else { return nil }
+                return fromUpstream
+            }
+            if MediaType.accepts(accepted, cached.manifest.mediaType) { return ManifestHead(cached.manifest, source: cached.source) }
+            guard MediaType.isIndex(cached.manifest.mediaType),
+                  let index = try? JSONDecoder().decode(ImageIndex.self, from: Data(cached.manifest.bytes)),
+                  let entry = index.manifests.first(where: { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }) ?? index.manifests.first
+            else { throw CacheError(.notAcceptable, "manifest is \(cached.manifest.mediaType), which the client does not accept") }
+            guard MediaType.accepts(accepted, entry.mediaType) else {
+                throw CacheError(.notAcceptable, "manifest is \(cached.manifest.mediaType), which the client does not accept")
+            }
+            return try await manifestHead(.digest(entry.digest), repository: repository, upstream: upstream, accepted: accepted, logger: logger)
+        }
+    }
+
+    /// A tag's manifest for a HEAD: the cached one if it is fresh or the upstream's HEAD
+    /// confirms it (or the upstream cannot be asked), else what the upstream's HEAD says.
+    /// Nil when the upstream's HEAD lacks the digest or size.
+    private func tagHead(
+        _ tag: String, repository: RepositoryName, upstream: any Upstream, logger: Logger
+    ) async throws(CacheError) -> (cached: ManifestResponse?, fromUpstream: ManifestHead?)? {
+        let upstreamID = upstream.configuration.id
+        let record = store.tag(tag, repository: repository, upstream: upstreamID)
+        let cached = record.flatMap { store.manifest($0.digest) }
+        if let record, let cached, now().timeIntervalSince(record.validatedAt) < revalidationInterval {
+            return (ManifestResponse(manifest: cached, source: .hit), nil)
+        }
+        if let cached, isBackingOff(upstreamID) { return (ManifestResponse(manifest: cached, source: .stale), nil) }
+        let head: UpstreamManifest
+        do {
+            head = try await upstream.manifest(repository, reference: .tag(tag), headOnly: true)
+        } catch {
+            if error.allowsStaleCopy, let cached {
+                backOff(upstreamID)
+                logger.warning("upstream unavailable; serving cached tags without asking it for \(Int(staleBackoff)) s", metadata: [
+                    "upstream": "\(upstream.configuration.registry)", "repo": "\(repository)", "tag": "\(tag)", "error": "\(error)",
+                ])
+                return (ManifestResponse(manifest: cached, source: .stale), nil)
+            }
+            if case .notFound = error { store.removeTag(tag, repository: repository, upstream: upstreamID) }
+            throw clientError(error, upstream: upstream)
+        }
+        // The tag points to a manifest the cache holds (its own old one, or one cached by
+        // digest or for another tag): answer from it, and note the tag.
+        if let digest = head.digest, let known = digest == cached?.digest ? cached : store.manifest(digest) {
+            recordTag(tag, repository: repository, upstreamID: upstreamID, manifest: known)
+            return (ManifestResponse(manifest: known, source: .hit), nil)
+        }
+        guard let digest = head.digest, let size = head.size, !head.mediaType.isEmpty else { return nil }
+        return (nil, ManifestHead(digest: digest, mediaType: head.mediaType, size: Int(size), source: .miss))
     }
 
     /// Passes a tag-list request through to the upstream.

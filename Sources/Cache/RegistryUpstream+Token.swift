@@ -102,14 +102,16 @@ extension RegistryUpstream {
     /// the credentials. "Same site" is not enough: under a shared suffix such as
     /// `azurecr.io` or `pkg.dev`, a sibling host belongs to another tenant. A plain-http
     /// realm qualifies only when listed with its scheme and port
-    /// (`http://registry.lan:5001`): an explicit, visible choice by the operator.
+    /// (`http://registry.lan:5001`): an explicit, visible choice by the operator. On the
+    /// upstream's own host the realm's port must be the upstream's too (another port on
+    /// the same host can be another service).
     func realmMayReceiveCredentials(_ realm: URL) -> Bool {
         guard let scheme = realm.scheme?.lowercased(), let realmHost = realm.host?.lowercased(),
               let upstreamHost = configuration.url.host?.lowercased()
         else { return false }
-        if scheme == "https", realmHost == upstreamHost { return true }
+        if scheme == "https", realmHost == upstreamHost, (realm.port ?? 443) == (configuration.url.port ?? 443) { return true }
         return configuration.trustedRealmHosts.contains { entry in
-            guard entry.contains("://") else { return scheme == "https" && entry.lowercased() == realmHost }
+            guard entry.contains("://") else { return scheme == "https" && entry.lowercased() == realmHost && (realm.port ?? 443) == 443 }
             guard let trusted = URL(string: entry) else { return false }
             return trusted.scheme?.lowercased() == scheme && trusted.host?.lowercased() == realmHost && trusted.port == realm.port
         }

@@ -34,7 +34,7 @@ public func buildApplication(
     }
     router.add(middleware: AccessLogMiddleware(metrics: metrics))
     router.add(middleware: OCIErrorMiddleware())
-    GatewayOperations(metrics: metrics, readiness: dependencies.readiness).addRoutes(to: router)
+    GatewayOperations(metrics: metrics, readiness: dependencies.readiness, metricsAllowed: gateway.metricsAllowed, now: dependencies.now).addRoutes(to: router)
 
     let api = router.group("v2").add(middleware: RegistryRouteMiddleware())
     if let access = dependencies.access {
@@ -62,7 +62,7 @@ public func buildApplication(
 
     var app = Application(
         router: router,
-        server: try serverBuilder(dependencies.tls),
+        server: try serverBuilder(dependencies.tls, protection: configuration.listener.protection(trustedProxies: gateway.trustedProxies)),
         configuration: .init(address: .hostname(gateway.host, port: gateway.port), serverName: "ferry"),
         services: dependencies.services,
         onServerRunning: onServerRunning,
@@ -75,10 +75,10 @@ public func buildApplication(
 }
 
 /// Plain HTTP/1.1 sends cached blobs with `sendfile(2)`; TLS (HTTP/2 and HTTP/1.1)
-/// needs the bytes in user space.
-private func serverBuilder(_ tls: TLSCertificates?) throws -> HTTPServerBuilder {
-    guard let tls else { return .zeroCopyHTTP1() }
-    return try .http2Upgrade(tlsConfiguration: tls.serverConfiguration())
+/// needs the bytes in user space. Both have the listener's timeouts and connection cap.
+private func serverBuilder(_ tls: TLSCertificates?, protection: ListenerProtection) throws -> HTTPServerBuilder {
+    guard let tls else { return .zeroCopyHTTP1(protection: protection) }
+    return try .protectedHTTP2Upgrade(tlsConfiguration: tls.serverConfiguration(), protection: protection)
 }
 
 /// The subscriber portal over the same accounts, throttle and billing as the token service.

@@ -39,9 +39,11 @@ extension Dependencies {
             if configuration.accessMode == .subscribers || configuration.storage.backend == .s3 {
                 let settings = try configuration.database.required(by: configuration.accessMode == .subscribers ? "access-mode subscribers" : "storage.backend s3")
                 let client = PostgresClient(configuration: settings.configuration, backgroundLogger: quietLogger)
-                // Argon2 gets threads of its own (half the cores) with a bounded queue: a login
-                // flood is refused with 429 rather than stalling downloads.
-                let hasher = Argon2PasswordHasher(pool: PasswordHashingPool())
+                // Argon2 gets threads of its own with a CPU budget and a bounded, fairly
+                // shared queue: a login flood is refused with 429 rather than stalling downloads.
+                let hasher = Argon2PasswordHasher(
+                    pool: PasswordHashingPool(coreBudget: configuration.login.passwordCheckCores, maximumQueued: configuration.login.passwordCheckQueue)
+                )
                 let services = DatabaseServices(client: client, settings: configuration.billing.settings, hasher: hasher, logger: logger, now: now)
                 database = (client, services, hasher)
                 if let s3 = configuration.storage.s3 {
@@ -112,7 +114,7 @@ extension Dependencies {
             }
             if let tls { services.append(TLSReloadService(certificates: tls, logger: logger)) }
             services.append(
-                buildAdminApplication(
+                try buildAdminApplication(
                     socketPath: cache.layout.adminSocket,
                     controller: CacheAdminController(maintenance: cache.maintenance, defaultTarget: cache.evictor?.lowWater),
                     logger: logger

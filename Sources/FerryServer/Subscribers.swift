@@ -38,7 +38,7 @@ struct Subscribers: Sendable {
         throttle: LoginThrottle = LoginThrottle(), billing backend: BillingBackend?, portal: PortalStorage?, logger: Logger, now: @escaping @Sendable () -> Date
     ) throws {
         let tokens = RegistryTokenService(issuer: configuration.token.issuer, service: configuration.gateway.tokenService, lifetime: configuration.token.lifetime)
-        let authenticator = try Authenticator(users: users, hasher: hasher, throttle: throttle, logger: logger, now: now)
+        let authenticator = try Authenticator(users: users, hasher: hasher, throttle: throttle, busyDelay: configuration.login.busyDelay, logger: logger, now: now)
         access = SubscriberAccess(
             tokens: tokens, authenticator: authenticator, accounts: accounts, users: users, statusLifetime: configuration.token.recheckInterval, now: now
         )

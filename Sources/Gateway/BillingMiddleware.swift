@@ -12,8 +12,10 @@ import OCI
 /// Every manifest response (errors included) and every 429 from here carries
 /// Docker-Hub-style `ratelimit-limit: N;w=SECONDS` and `ratelimit-remaining: R;w=SECONDS`.
 /// A manifest GET that passes the limit counts as a pull, in the window and in the
-/// usage rows, whatever its outcome (as Docker Hub counts manifest GETs); HEADs are free
-/// and counted as plain requests. A request whose handler fails is still metered.
+/// usage rows, whatever its outcome (as Docker Hub counts manifest GETs). A HEAD is free
+/// and counted as a plain request, unless answering it needs an upstream GET (nothing
+/// cached, and the upstream's HEAD cannot answer it): then it counts as a pull too, so a
+/// HEAD never buys an upstream GET for free. A request whose handler fails is still metered.
 public struct BillingMiddleware: RouterMiddleware {
     public typealias Context = FerryRequestContext
     let billing: GatewayBilling
@@ -32,29 +34,33 @@ public struct BillingMiddleware: RouterMiddleware {
         let route = context.route
         var isManifest = false
         if case .manifest = route { isManifest = true }
-        let admission: Admission
-        do {
-            admission = try await admit(request.method, route: route, standing: standing)
-        } catch let refusal as LimitRefusal {
-            metrics?.rateLimited(reason: refusal.reason.rawValue)
-            throw ErrorWithResponseHeaders(refusal, headers: Self.rateLimitHeaders(standing, remaining: limits.manifestPullsRemaining(standing)))
-        }
-        let (kind, slot) = (admission.kind, admission.slot)
-        let pullLimitHeaders = isManifest ? Self.rateLimitHeaders(standing, remaining: admission.pullsRemaining ?? limits.manifestPullsRemaining(standing)) : [:]
+        var admission = try await refusingWithHeaders(standing) { try await admit(request.method, route: route, standing: standing) }
         if let address = context.clientNetwork { billing.meter.recordAddress(userID: standing.userID, address: address) }
 
         let record = context.log
         let meter = billing.meter
         let userID = standing.userID
+        var context = context
+        context.manifestHeadFetch = isManifest && request.method == .head ? .needsPull : .allowed
         var response: Response
         do {
-            response = try await next(request, context)
+            do {
+                response = try await next(request, context)
+            } catch is ManifestHeadNeedsPull {
+                // Only an upstream GET can answer this HEAD: it is a pull.
+                admission = try await refusingWithHeaders(standing) { Admission(kind: .manifest, pullsRemaining: try limits.admitManifestPull(standing)) }
+                context.manifestHeadFetch = .paid
+                response = try await next(request, context)
+            }
+        } catch let refusal as ErrorWithResponseHeaders where refusal.error is LimitRefusal {
+            throw refusal
         } catch {
-            slot?.release()
-            meter.recordRequest(userID: userID, upstream: record.upstream ?? "-", repository: record.repository ?? "-", kind: kind == .manifest ? .manifest : .other)
-            throw isManifest ? ErrorWithResponseHeaders(error, headers: pullLimitHeaders) : error
+            admission.slot?.release()
+            meter.recordRequest(userID: userID, upstream: record.upstream ?? "-", repository: record.repository ?? "-", kind: admission.kind == .manifest ? .manifest : .other)
+            throw isManifest ? ErrorWithResponseHeaders(error, headers: pullLimitHeaders(admission, standing, isManifest: isManifest)) : error
         }
-        response.headers.append(contentsOf: pullLimitHeaders)
+        let (kind, slot) = (admission.kind, admission.slot)
+        response.headers.append(contentsOf: pullLimitHeaders(admission, standing, isManifest: isManifest))
         let upstream = record.upstream ?? "-"
         let repository = record.repository ?? "-"
         meter.recordRequest(userID: userID, upstream: upstream, repository: repository, kind: kind == .manifest || response.status.code < 400 ? kind : .other)
@@ -78,6 +84,22 @@ public struct BillingMiddleware: RouterMiddleware {
             })
         }
         return response
+    }
+
+    /// Runs an admission step; a `LimitRefusal` goes out with the rate-limit headers.
+    private func refusingWithHeaders(_ standing: Standing, _ step: () async throws -> Admission) async throws -> Admission {
+        do {
+            return try await step()
+        } catch let refusal as LimitRefusal {
+            metrics?.rateLimited(reason: refusal.reason.rawValue)
+            throw ErrorWithResponseHeaders(refusal, headers: Self.rateLimitHeaders(standing, remaining: billing.limits.manifestPullsRemaining(standing)))
+        }
+    }
+
+    /// The pull-limit headers of a manifest answer (none for other routes).
+    private func pullLimitHeaders(_ admission: Admission, _ standing: Standing, isManifest: Bool) -> HTTPFields {
+        guard isManifest else { return [:] }
+        return Self.rateLimitHeaders(standing, remaining: admission.pullsRemaining ?? billing.limits.manifestPullsRemaining(standing))
     }
 
     /// What a request was admitted as: its metering kind, the pulls left after a

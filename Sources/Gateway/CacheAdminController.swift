@@ -1,11 +1,12 @@
 import Cache
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
-/// The running server's cache administration, served on a Unix socket in the data
-/// directory (mode 0600: only the operator's account can reach it), so that `ferry
+/// The running server's cache administration, served on a Unix socket in a directory
+/// of the data directory that only the server's user can enter, so that `ferry
 /// cache stats|gc|purge` act on the server's live inventory instead of beside it:
 /// - `GET /cache/stats`
 /// - `POST /cache/gc?to=BYTES[&dry-run=true]` (default target: the low-water mark)
@@ -48,15 +49,21 @@ public struct CacheAdminController: Sendable {
 }
 
 /// The admin application on the Unix socket at `socketPath` (replacing a stale one).
-public func buildAdminApplication(socketPath: String, controller: CacheAdminController, logger: Logger) -> some ApplicationProtocol {
+///
+/// The socket is created in a directory that only the server's user can enter (made
+/// with mode 0700 before the socket is bound, and checked to belong to that user), so
+/// there is no moment when another local user could connect; and every connection's
+/// peer is checked with `SO_PEERCRED` (the server's user and root only).
+public func buildAdminApplication(socketPath: String, controller: CacheAdminController, logger: Logger) throws -> some ApplicationProtocol {
+    try AdminSocketDirectory.prepare(directory: (socketPath as NSString).deletingLastPathComponent)
     unlink(socketPath)
     let router = Router()
     router.add(middleware: OCIErrorMiddleware())
     controller.addRoutes(to: router)
     return Application(
         router: router,
+        server: HTTPServerBuilder { responder in GuardedChildChannel(HTTP1Channel(responder: responder), front: { [PeerCredentialsHandler()] }) },
         configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ferry-admin"),
-        onServerRunning: { _ in chmod(socketPath, 0o600) },
         logger: logger
     )
 }

@@ -25,6 +25,9 @@ public struct FerryRequestContext: RequestContext {
     public var route: RegistryRoute?
     /// Who the request is authenticated as (set inside the `/v2` group in `subscribers` mode).
     public var subscriber: Subscriber?
+    /// Whether a manifest HEAD may make Ferry GET the manifest upstream (when nothing
+    /// cached and no upstream HEAD can answer it); `BillingMiddleware` sets it.
+    public var manifestHeadFetch = ManifestHeadFetch.allowed
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -54,4 +57,14 @@ public struct Subscriber: Sendable, Equatable {
         self.userID = userID
         self.username = username
     }
+}
+
+/// What a manifest HEAD that only an upstream GET can answer may do.
+public enum ManifestHeadFetch: Sendable {
+    /// Fetch (no pulls are counted: `open` mode, billing off).
+    case allowed
+    /// Throw `ManifestHeadNeedsPull`, so the billing middleware counts a pull first.
+    case needsPull
+    /// The pull is counted: fetch at once.
+    case paid
 }

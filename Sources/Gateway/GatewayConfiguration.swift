@@ -21,10 +21,19 @@ public struct GatewayConfiguration: Sendable {
     public var mirrorDomain: String?
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     public var trustedProxies: [IPNetwork]
+    /// Clients that may read `/metrics`; empty lets everyone.
+    public var metricsAllowed: [IPNetwork]
+
+    /// Loopback and private networks: where a metrics scraper normally is.
+    public static let privateNetworks = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"].compactMap(IPNetwork.init)
 
     /// Creates a configuration.
-    public init(host: String, port: Int, publicURL: URL, tokenService: String? = nil, mirrorDomain: String? = nil, trustedProxies: [IPNetwork] = []) {
+    public init(
+        host: String, port: Int, publicURL: URL, tokenService: String? = nil, mirrorDomain: String? = nil, trustedProxies: [IPNetwork] = [],
+        metricsAllowed: [IPNetwork] = GatewayConfiguration.privateNetworks
+    ) {
         self.trustedProxies = trustedProxies
+        self.metricsAllowed = metricsAllowed
         self.host = host
         self.port = port
         self.publicURL = publicURL

@@ -94,6 +94,7 @@ public struct OCIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        headers[.xContentTypeOptions] = "nosniff"
         return Response(
             status: status ?? HTTPResponse.Status(code: code.httpStatus),
             headers: headers,

@@ -65,6 +65,8 @@ public struct RegistryController: Sendable {
             response = try await tags(name, target: target, request: request)
         }
         response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        // Bodies are manifests, blobs and JSON: never to be sniffed into anything a browser runs.
+        response.headers[.xContentTypeOptions] = "nosniff"
         if let namespace { response.headers[.ociNamespace] = namespace }
         return response
     }
@@ -82,18 +84,35 @@ public struct RegistryController: Sendable {
 
     private func manifest(_ reference: Reference, target: ResolvedRepository, request: Request, context: FerryRequestContext) async throws -> Response {
         let accepted = MediaType.parseAccept(request.headers[values: .accept])
+        if request.method == .head, context.manifestHeadFetch != .paid {
+            // A HEAD is answered from the cache or an upstream HEAD; one that needs an
+            // upstream GET counts as a pull where pulls are counted.
+            if let head = try await manifests.manifestHead(reference, repository: target.repository, upstream: target.upstream, accepted: accepted, logger: context.logger) {
+                context.log.source = head.source
+                return Response(status: .ok, headers: Self.manifestHeaders(digest: head.digest, mediaType: head.mediaType, size: head.size))
+            }
+            if context.manifestHeadFetch == .needsPull { throw ManifestHeadNeedsPull() }
+        }
         let answer = try await manifests.manifest(reference, repository: target.repository, upstream: target.upstream, accepted: accepted, logger: context.logger)
         context.log.source = answer.source
         let manifest = answer.manifest
-        var headers = HTTPFields()
-        headers[.contentType] = manifest.mediaType
-        headers[.contentLength] = String(manifest.bytes.count)
-        headers[.dockerContentDigest] = manifest.digest.description
-        headers[.eTag] = "\"\(manifest.digest)\""
+        let headers = Self.manifestHeaders(digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.count)
         if request.method == .head {
             return Response(status: .ok, headers: headers)
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.bytes)))
+    }
+
+    /// A manifest answer's headers. Only the manifest media types Ferry mirrors are
+    /// sent as such; anything else an upstream claims (`text/html`) goes out as
+    /// `application/octet-stream`, so a hostile upstream cannot serve a page.
+    static func manifestHeaders(digest: Digest, mediaType: String, size: Int) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = MediaType.allManifestTypes.contains(mediaType) ? mediaType : "application/octet-stream"
+        headers[.contentLength] = String(size)
+        headers[.dockerContentDigest] = digest.description
+        headers[.eTag] = "\"\(digest)\""
+        return headers
     }
 
     // MARK: - Blobs
@@ -193,4 +212,13 @@ public struct RegistryController: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(list)).map(Array.init) ?? body
     }
+}
+
+/// A manifest HEAD that only an upstream GET can answer, in a request where pulls are
+/// counted (`FerryRequestContext.manifestHeadFetch`): the billing middleware counts it
+/// as a pull and asks again.
+struct ManifestHeadNeedsPull: Error {}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
 }

@@ -11,6 +11,8 @@ public struct SubscriberAccess: Sendable {
     /// Whether the credential behind a bearer token still stands (re-read every few seconds).
     public let credentials: CredentialStatusCache
     public let mirrorKeys: MirrorKeyResolver
+    /// Refresh grants, with unusable tokens throttled per client.
+    public let refreshTokens: RefreshTokenRedeemer
     public let now: @Sendable () -> Date
 
     /// Wires the access parts over one user repository; `statusLifetime` is how long a
@@ -29,6 +31,7 @@ public struct SubscriberAccess: Sendable {
         self.accounts = accounts
         self.credentials = CredentialStatusCache(users: users, lifetime: statusLifetime, now: now)
         self.mirrorKeys = MirrorKeyResolver(accounts: accounts, lifetime: statusLifetime, now: now)
+        self.refreshTokens = RefreshTokenRedeemer(accounts: accounts, now: now)
         self.now = now
     }
 }

@@ -1,4 +1,5 @@
 import Accounts
+import Billing
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -86,13 +87,16 @@ public struct TokenController: Sendable {
             let offline = form["access_type"] == "offline"
             return try await tokenResponse(for: user, credential: credential, scopes: scopes, refreshClientID: offline ? clientID : nil, context: context)
         case "refresh_token":
-            guard let refreshToken = form["refresh_token"],
-                  let (user, redeemed) = try await access.accounts.redeemRefreshToken(refreshToken, clientAddress: context.clientNetwork)
-            else {
-                throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
+            guard let refreshToken = form["refresh_token"] else { throw OCIError(.unauthorized, "grant_type=refresh_token needs refresh_token") }
+            let (user, redeemed): (User, RefreshToken)
+            switch try await access.refreshTokens.redeem(refreshToken, clientAddress: context.clientNetwork) {
+            case .redeemed(let found, let token): (user, redeemed) = (found, token)
+            case .rejected: throw OCIError(.unauthorized, "invalid or expired refresh token: log in again")
+            case .throttled(let retryAfter):
+                throw TooManyRequests(retryAfter: retryAfter, message: "too many invalid refresh tokens: try again in \(retryAfter) seconds")
             }
             context.log.user = user.username
-            if let billing { _ = try await billing.limits.admit(userID: user.id, username: user.username) }
+            try await admitRequest(user)
             // No replacement: docker keeps using the token it stored at login, which stays
             // valid (and listed, with its last use, by `ferry token refresh list`).
             return try await tokenResponse(for: user, credential: .refreshToken(id: redeemed.id), scopes: scopes, context: context)
@@ -112,17 +116,28 @@ public struct TokenController: Sendable {
         }
         let (user, credential) = try await access.authenticator.authenticate(username: username, secret: secret, clientAddress: context.clientNetwork).authenticated()
         context.log.user = user.username
-        if let billing {
-            _ = try await billing.limits.admit(userID: user.id, username: user.username)  // no token without a subscription
-        }
+        try await admitRequest(user)
         return (user, credential)
+    }
+
+    /// No token without a subscription, and every token request takes one request from
+    /// the subscriber's request-rate bucket (as a `/v2` request does).
+    private func admitRequest(_ user: User) async throws {
+        guard let billing else { return }
+        let standing = try await billing.limits.admit(userID: user.id, username: user.username)
+        do {
+            try billing.limits.admitRequest(standing)
+        } catch {
+            metrics?.rateLimited(reason: error.reason.rawValue)
+            throw error
+        }
     }
 
     private func tokenResponse(for user: User, credential: Credential, scopes: [Scope], refreshClientID: String? = nil, context: FerryRequestContext) async throws -> Response {
         let granted = ScopeGrant.grant(Array(scopes.prefix(Self.maximumScopes)), isMirrored: isMirrored)
         let issued = try await access.tokens.issue(subject: user.username, userID: user.id, credential: credential, access: granted, now: access.now())
         var refresh: String?
-        if let refreshClientID { refresh = try await access.accounts.issueRefreshToken(for: user, clientID: refreshClientID) }
+        if let refreshClientID { refresh = try await access.accounts.issueRefreshToken(for: user, clientID: refreshClientID, credential: credential) }
         let document = TokenDocument(
             token: issued.token, accessToken: issued.token, expiresIn: issued.expiresIn,
             issuedAt: ISO8601DateFormatter().string(from: issued.issuedAt), refreshToken: refresh

@@ -83,10 +83,27 @@ extension Portal {
         if name == visitor.user.username, status == .suspended {
             throw PortalError.badRequest("You cannot suspend your own account.")
         }
-        let user = try await accounts.setStatus(name, status)
+        let target = try await accounts.user(name)
         let action = status == .suspended ? "suspend" : "resume"
-        try await audit.record(actor: visitor.user.username, action: action, target: user.username, detail: "status \(status.rawValue)", at: now())
+        let user = try await audited(action, by: visitor, target: target.username, detail: "status \(status.rawValue)") {
+            try await accounts.setStatus(name, status)
+        }
         log("admin-\(action)", by: visitor, context: context, ["target": "\(user.username)"])
         return try await admin(visitor, notice: status == .suspended ? "\(user.username) is suspended and signed out everywhere." : "\(user.username) is active again.")
+    }
+
+    /// Runs an admin action with its audit record written first (review H4): if the
+    /// record cannot be written, nothing is done; if the action then fails, a
+    /// `<action>-failed` record follows. So no admin action stands unaudited. (One
+    /// transaction for both is not possible: accounts, billing and the audit log are
+    /// separate stores.)
+    func audited<T>(_ action: String, by visitor: SignedIn, target: String, detail: String, _ body: () async throws -> T) async throws -> T {
+        try await audit.record(actor: visitor.user.username, action: action, target: target, detail: detail, at: now())
+        do {
+            return try await body()
+        } catch {
+            _ = try? await audit.record(actor: visitor.user.username, action: "\(action)-failed", target: target, detail: detail, at: now())
+            throw error
+        }
     }
 }

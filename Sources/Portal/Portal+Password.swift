@@ -10,6 +10,8 @@ extension Portal {
         let current: String?
         let new: String?
         let confirm: String?
+        /// `credentials`: also revoke every access token, mirror key and docker login.
+        let revoke: String?
     }
 
     /// `GET /account/password`.
@@ -39,7 +41,9 @@ extension Portal {
         } catch {
             return failed(error.description.asSentence, .badRequest)
         }
-        switch try await authenticator.authenticate(username: visitor.user.username, secret: current, clientAddress: context.clientNetwork) {
+        switch try await authenticator.authenticate(
+            username: visitor.user.username, secret: current, clientAddress: context.clientNetwork, device: device(of: request, context: context)
+        ) {
         case .authenticated:
             break
         case .rejected:
@@ -51,15 +55,19 @@ extension Portal {
             response.headers[.retryAfter] = String(retryAfter)
             return response
         }
+        let revokesCredentials = form.revoke == "credentials"
+        if revokesCredentials { try await accounts.revokeCredentials(of: visitor.user) }
         try await accounts.setPassword(visitor.user.username, password: new)
         let changedUser = try await accounts.user(visitor.user.username)  // its new password epoch
         let (session, secret) = try await sessions.start(for: changedUser, userAgent: request.headers[.userAgent], clientAddress: context.clientAddress)
-        log("password-change", by: visitor, context: context)
+        log("password-change", by: visitor, context: context, ["credentials-revoked": "\(revokesCredentials)"])
         var changed = PageFrame(
             title: "Change password", visitor: .init(username: visitor.user.username, isAdmin: visitor.user.role == .admin),
             csrfToken: session.csrfToken, section: .password
         )
-        changed.notice = "Your password was changed. Your other browsers were signed out and docker logins need the new password."
+        changed.notice = revokesCredentials
+            ? "Your password was changed. Your other browsers were signed out, and every access token, mirror key and docker login was revoked."
+            : "Your password was changed. Your other browsers were signed out and docker logins need the new password."
         var response = renderer.page("password", frame: changed)
         response.setCookie(cookies.sessionCookie(secret, forwardedBase: context.forwardedBase))
         return response

@@ -54,6 +54,7 @@ public struct Portal: Sendable {
         group.post("tokens/:id/revoke") { request, context in try await revokeToken(request, context: context) }
         group.post("mirror-keys") { request, context in try await createMirrorKey(request, context: context) }
         group.post("mirror-keys/:id/revoke") { request, context in try await revokeMirrorKey(request, context: context) }
+        group.post("logins/:id/revoke") { request, context in try await revokeLogin(request, context: context) }
         group.get("setup") { request, context in try await setupPage(request, context: context) }
         group.get("password") { request, context in try await passwordPage(request, context: context) }
         group.post("password") { request, context in try await changePassword(request, context: context) }
@@ -83,11 +84,16 @@ public struct Portal: Sendable {
 
     /// The live session of the request's cookie, or `signInRequired`.
     func signedIn(_ request: Request, context: some PortalRequestContext) async throws -> SignedIn {
-        guard let secret = request.cookies[SessionCookies.session]?.value,
+        guard let secret = cookies.value(SessionCookies.session, in: request, forwardedBase: context.forwardedBase),
               let (session, user) = try await sessions.resume(secret: secret)
         else { throw PortalError.signInRequired }
         context.noteUser(user.username)
         return SignedIn(session: session, user: user)
+    }
+
+    /// The browser's device cookie (set at a successful sign-in), if it sent one.
+    func device(of request: Request, context: some PortalRequestContext) -> String? {
+        cookies.value(SessionCookies.device, in: request, forwardedBase: context.forwardedBase)
     }
 
     /// A signed-in admin, or `adminOnly`.

@@ -6,7 +6,7 @@ import NIOHTTP1
 import OCI
 
 /// Talks to a running server's cache administration over its Unix socket
-/// (`data-dir/admin.sock`), for `ferry cache` commands.
+/// (`data-dir/admin/admin.sock`), for `ferry cache` commands.
 struct CacheAdminClient {
     let socketPath: String
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Billing
 import Foundation
 
@@ -67,5 +70,38 @@ func printTable(_ rows: [[String]]) {
     let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
     for row in rows {
         print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+    }
+}
+
+/// Text for a terminal table: control characters (an escape sequence a subscriber put in
+/// a token name or client id could hide rows or rewrite the screen) shown as `\u{…}`.
+func printable(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        if scalar.properties.generalCategory == .control {
+            result += "\\u{\(String(scalar.value, radix: 16))}"
+        } else {
+            result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
+}
+
+/// Files only their owner may read: they hold credentials.
+enum PrivateFile {
+    /// Writes `contents` to `path` with mode 0600 (an existing file is truncated and
+    /// closed to others first).
+    static func write(_ contents: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw CommandError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, 0o600) == 0 else { throw CommandError("cannot restrict \(path) to its owner: \(String(cString: strerror(errno)))") }
+        let bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw CommandError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
     }
 }

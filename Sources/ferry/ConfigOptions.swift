@@ -141,5 +141,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         for name in unknownEnvironment {
             print("warning       \(name) is not a Ferry setting (ignored)")
         }
+        for warning in configuration.warnings {
+            print("warning       \(warning)")
+        }
     }
 }

@@ -22,14 +22,15 @@ struct RefreshTokenCommand: AsyncParsableCommand {
         func run() async throws {
             let tokens = try await config.withAccounts { accounts in try await accounts.refreshTokens(user) }
             if json { return try printJSON(tokens) }
-            print("ID      CLIENT        CREATED           LAST USED         FROM                      USES    EXPIRES           REVOKED")
+            print("ID      CLIENT        MADE WITH   CREATED           LAST USED         FROM                      USES    EXPIRES           REVOKED")
             for token in tokens {
                 print([
                     String(token.id).padding(toLength: 8, withPad: " ", startingAt: 0),
-                    token.clientID.prefix(12).padding(toLength: 14, withPad: " ", startingAt: 0),
+                    String(printable(token.clientID).prefix(12)).padding(toLength: 14, withPad: " ", startingAt: 0),
+                    (token.accessTokenID.map { "token \($0)" } ?? "password").padding(toLength: 12, withPad: " ", startingAt: 0),
                     formatDate(token.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0),
                     formatDate(token.lastUsedAt).padding(toLength: 18, withPad: " ", startingAt: 0),
-                    (token.lastUsedAddress ?? "-").padding(toLength: 26, withPad: " ", startingAt: 0),
+                    printable(token.lastUsedAddress ?? "-").padding(toLength: 26, withPad: " ", startingAt: 0),
                     String(token.useCount).padding(toLength: 8, withPad: " ", startingAt: 0),
                     formatDate(token.expiresAt).padding(toLength: 18, withPad: " ", startingAt: 0),
                     formatDate(token.revokedAt),

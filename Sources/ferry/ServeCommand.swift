@@ -20,7 +20,12 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "ferry")
         configuration.log(to: logger)
         for name in unknownEnvironment { logger.warning("environment variable is not a Ferry setting (ignored)", metadata: ["name": "\(name)"]) }
-        if configuration.accessMode == .open { logger.warning("access-mode open: anyone who can reach this listener may pull") }
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        logger.info("file descriptor limit", metadata: ["soft": "\(descriptors.soft)", "hard": "\(descriptors.hard)"])
+        if descriptors.soft < 4096 {
+            logger.warning("few file descriptors: every connection and open blob takes one; raise LimitNOFILE / ulimit -n", metadata: ["limit": "\(descriptors.soft)"])
+        }
 
         let app = try await buildApplication(configuration, try await .live(configuration, logger: logger), logger: logger)
         var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

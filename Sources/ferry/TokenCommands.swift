@@ -53,7 +53,7 @@ struct TokenCommand: AsyncParsableCommand {
             for token in tokens {
                 print([
                     String(token.id).padding(toLength: 8, withPad: " ", startingAt: 0),
-                    token.name.padding(toLength: 22, withPad: " ", startingAt: 0),
+                    printable(token.name).padding(toLength: 22, withPad: " ", startingAt: 0),
                     formatDate(token.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0),
                     formatDate(token.expiresAt).padding(toLength: 18, withPad: " ", startingAt: 0),
                     formatDate(token.lastUsedAt).padding(toLength: 18, withPad: " ", startingAt: 0),
@@ -87,17 +87,24 @@ struct MirrorKeyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a mirror key for a user; it is shown once.")
         @OptionGroup var config: ConfigOptions
         @Argument(help: "Username.") var user: String
+        @Option(help: "Lifetime such as 90d, 12h; none means no expiry.") var expires: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
+            let lifetime = try expires.map { text -> TimeInterval in
+                guard let duration = ConfigValues.parseDuration(text), duration > .zero else {
+                    throw ValidationError("--expires: \"\(text)\" is not a duration (e.g. 90d, 12h)")
+                }
+                return TimeInterval(duration.components.seconds)
+            }
             let domain = try await config.values().string("mirror-domain")
-            let (key, secret) = try await config.withAccounts { accounts in try await accounts.createMirrorKey(user) }
+            let (key, secret) = try await config.withAccounts { accounts in try await accounts.createMirrorKey(user, lifetime: lifetime) }
             let host = domain.map { "\(secret).\($0)" }
             if json {
                 struct Created: Codable { let id: Int64; let key: String; let host: String? }
                 return try printJSON(Created(id: key.id, key: secret, host: host))
             }
-            print("mirror key \(key.id) for \(user):")
+            print("mirror key \(key.id) for \(user), expires \(formatDate(key.expiresAt)):")
             print(secret)
             if let host {
                 print("dockerd: {\"registry-mirrors\": [\"https://\(host)\"]}")
@@ -116,9 +123,16 @@ struct MirrorKeyCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try await config.withAccounts { accounts in try await accounts.mirrorKeys(user) }
             if json { return try printJSON(keys) }
-            print("ID      CREATED           REVOKED")
+            print("ID      CREATED           EXPIRES           LAST USED         FROM                      REVOKED")
             for key in keys {
-                print(String(key.id).padding(toLength: 8, withPad: " ", startingAt: 0) + formatDate(key.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0) + formatDate(key.revokedAt))
+                print([
+                    String(key.id).padding(toLength: 8, withPad: " ", startingAt: 0),
+                    formatDate(key.createdAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    formatDate(key.expiresAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    formatDate(key.lastUsedAt).padding(toLength: 18, withPad: " ", startingAt: 0),
+                    printable(key.lastUsedAddress ?? "-").padding(toLength: 26, withPad: " ", startingAt: 0),
+                    formatDate(key.revokedAt),
+                ].joined())
             }
         }
     }

@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func conformanceOfTheInMemoryRepository() async throws {
-        try await UserRepositoryConformance.run(InMemoryUserRepository())
+        let repository = InMemoryUserRepository()
+        try await UserRepositoryConformance.run(repository)
+        try await UserRepositoryConformance.runSecurity(repository)
     }
 
     @Test func passwordAndAccessTokenLogins() async throws {

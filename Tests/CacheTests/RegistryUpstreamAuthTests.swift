@@ -51,6 +51,23 @@ import Testing
         }
     }
 
+    /// Review H3: the upstream's own host on another port can be another service.
+    @Test func aRealmOnTheUpstreamsHostMustUseItsPort() throws {
+        try withUpstream(url: "https://registry.example", trusted: ["auth.example"]) { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://registry.example/token")!))
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://registry.example:443/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://registry.example:8443/token")!))  // before: true
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://auth.example:8443/token")!))
+        }
+        try withUpstream(url: "https://registry.example:5443") { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://registry.example:5443/token")!))
+            #expect(!upstream.realmMayReceiveCredentials(URL(string: "https://registry.example/token")!))
+        }
+        try withUpstream(url: "https://registry.example", trusted: ["https://auth.example:8443"]) { upstream in
+            #expect(upstream.realmMayReceiveCredentials(URL(string: "https://auth.example:8443/token")!), "a port listed with the scheme")
+        }
+    }
+
     @Test func tokensAreCachedPerScopeUntilShortlyBeforeTheyExpire() {
         let clock = TestClock()
         let cache = UpstreamTokenCache(now: { clock.now })

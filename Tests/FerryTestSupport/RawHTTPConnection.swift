@@ -10,12 +10,27 @@ public final class RawHTTPConnection {
     private let descriptor: Int32
 
     /// Connects to `127.0.0.1:port`; with `receiveBuffer`, the socket's receive buffer
-    /// is that small (set before connecting, so the window is small from the start).
-    public init(port: Int, receiveBuffer: Int? = nil) throws {
+    /// is that small (set before connecting, so the window is small from the start); with
+    /// `sourceAddress` (another loopback address, such as `127.0.0.2`), the connection
+    /// comes from there, as another client would.
+    public init(port: Int, receiveBuffer: Int? = nil, sourceAddress: String? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXFailure(call: "socket", code: errno) }
         if var size = receiveBuffer.map(Int32.init) {
             _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let sourceAddress {
+            var source = sockaddr_in()
+            source.sin_family = sa_family_t(AF_INET)
+            source.sin_addr.s_addr = inet_addr(sourceAddress)
+            let bound = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                Glibc.close(descriptor)
+                throw POSIXFailure(call: "bind", code: code)
+            }
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -63,6 +78,26 @@ public final class RawHTTPConnection {
                 return (String(decoding: bytes[..<range.lowerBound], as: UTF8.self), Array(bytes[range.upperBound...]))
             }
         }
+    }
+
+    /// Whether the server has closed the connection (or reset it), without waiting. It
+    /// reads and drops whatever the server sent before closing (an answer to a request
+    /// the test never reads).
+    public var isClosedByPeer: Bool {
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let read = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if read == 0 { return true }
+            if read < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
+        }
+    }
+
+    /// Sends a whole request and reads the response's status code (first line), or nil
+    /// when the connection ends first.
+    public func statusOf(_ request: String) throws -> Int? {
+        try send(request)
+        guard let (head, _) = try? receiveHead() else { return nil }
+        return head.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
     /// Closes the connection normally.

@@ -45,7 +45,7 @@ public enum UserRepositoryConformance {
 
         // Mirror keys
         let keyHash = Array(repeating: UInt8(3), count: 32)
-        let key = try await repository.createMirrorKey(userID: alice.id, secretHash: keyHash, now: t0)
+        let key = try await repository.createMirrorKey(userID: alice.id, secretHash: keyHash, expiresAt: nil, now: t0)
         #expect(try await repository.mirrorKey(secretHash: keyHash)?.1.username == "alice")
         #expect(try await repository.mirrorKeys(userID: alice.id).count == 1)
         #expect(try await repository.revokeMirrorKey(id: key.id, now: later))
@@ -54,7 +54,7 @@ public enum UserRepositoryConformance {
         // Refresh tokens are kept, not rotated: each use is recorded and slides the expiry.
         func hashOf(_ byte: UInt8) -> [UInt8] { Array(repeating: byte, count: 32) }
         let day: TimeInterval = 86400
-        let login = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(4), clientID: "docker", expiresAt: t0.addingTimeInterval(10 * day), now: t0)
+        let login = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(4), clientID: "docker", accessTokenID: nil, expiresAt: t0.addingTimeInterval(10 * day), now: t0)
         #expect(login.clientID == "docker" && login.useCount == 0 && login.revokedAt == nil)
         let used = try #require(try await repository.redeemRefreshToken(
             secretHash: hashOf(4), clientAddress: "10.0.0.0", slidingExpiry: t0.addingTimeInterval(8 * day + 10 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(8 * day)
@@ -73,8 +73,8 @@ public enum UserRepositoryConformance {
         #expect(abs(capped.0.expiresAt.timeIntervalSince(t0.addingTimeInterval(30 * day))) < 1)
         #expect(try await repository.redeemRefreshToken(secretHash: hashOf(4), clientAddress: nil, slidingExpiry: t0.addingTimeInterval(99 * day), absoluteLifetime: 30 * day, now: t0.addingTimeInterval(31 * day)) == nil)
         // Revoking one, listing, a password change ending the rest.
-        let second = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(5), clientID: "docker", expiresAt: later, now: t0)
-        let third = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(6), clientID: "docker", expiresAt: later, now: t0)
+        let second = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(5), clientID: "docker", accessTokenID: nil, expiresAt: later, now: t0)
+        let third = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(6), clientID: "docker", accessTokenID: nil, expiresAt: later, now: t0)
         #expect(try await repository.refreshTokens(userID: alice.id).map(\.id) == [third.id, second.id, login.id])
         #expect(try await repository.revokeRefreshToken(id: second.id, now: t0))
         #expect(try await repository.revokeRefreshToken(id: second.id, now: t0) == false)
@@ -86,7 +86,7 @@ public enum UserRepositoryConformance {
         #expect(changed.passwordHash == "hash-a3" && changed.passwordEpoch == epoch + 1)
         #expect(try await repository.redeemRefreshToken(secretHash: hashOf(6), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) == nil)
         // A token issued after the change carries the new epoch and works.
-        let fresh = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(7), clientID: "docker", expiresAt: later, now: t0)
+        let fresh = try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(7), clientID: "docker", accessTokenID: nil, expiresAt: later, now: t0)
         #expect(fresh.passwordEpoch == epoch + 1)
         #expect(try await repository.redeemRefreshToken(secretHash: hashOf(7), clientAddress: nil, slidingExpiry: later, absoluteLifetime: day, now: t0) != nil)
         try await repository.revokeRefreshTokens(userID: alice.id, now: t0)
@@ -94,7 +94,7 @@ public enum UserRepositoryConformance {
         // Pruning: live tokens beyond the cap are superseded; old dead ones deleted.
         var live: [RefreshToken] = []
         for byte in UInt8(20)..<UInt8(24) {
-            live.append(try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(byte), clientID: "docker", expiresAt: later, now: t0))
+            live.append(try await repository.createRefreshToken(userID: alice.id, secretHash: hashOf(byte), clientID: "docker", accessTokenID: nil, expiresAt: later, now: t0))
         }
         try await repository.pruneRefreshTokens(userID: alice.id, keepingLive: 2, deletingBefore: t0, now: t0)
         let afterCap = try await repository.refreshTokens(userID: alice.id)

@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func everyManifestAnswerAndEvery429CarriesTheRateLimitHeaders() async throws {
-        try await withApp(plan: Self.plan(rpm: 5, pulls: 2)) { client, meter in
+        try await withApp(plan: Self.plan(rpm: 6, pulls: 2)) { client, meter in
             let bearer = try await Self.bearer(client)
             func headers(_ response: TestResponse) -> [String?] {
                 [response.headers[HTTPField.Name("ratelimit-limit")!], response.headers[HTTPField.Name("ratelimit-remaining")!]]
@@ -89,7 +89,7 @@ import Testing
                 #expect(response.headers[.retryAfter].flatMap(Int.init).map { $0 > 21000 } == true)
                 #expect(headers(response) == ["2;w=21600", "0;w=21600"])
             }
-            // The request rate (5 a minute; 4 taken): one more, then a 429 with the headers too.
+            // The request rate (6 a minute; 5 taken, the token request too): one more, then a 429 with the headers too.
             try await client.execute(uri: "/v2/", method: .get, headers: bearer) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v2/", method: .get, headers: bearer) { response in
                 #expect(response.status == .tooManyRequests)
@@ -97,6 +97,56 @@ import Testing
             }
             // Metered: HEAD, the two admitted manifest GETs (the 404 too) and /v2/; refusals are not.
             #expect(try await metered(meter) == UsageCounts(requests: 4, manifestPulls: 2))
+        }
+    }
+
+    /// Review S2: a HEAD of an uncached tag made Ferry GET the manifest upstream (which
+    /// Docker Hub counts against Ferry's allowance) while the subscriber's window showed
+    /// every pull unused. Now it is answered with an upstream HEAD and caches nothing.
+    @Test func aManifestHeadDoesNotBuyAnUpstreamGetForFree() async throws {
+        for n in 1...10 {
+            upstream.addManifest(Array(#"{"schemaVersion":2,"n":\#(n)}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "t\(n)")
+        }
+        try await withApp(plan: Self.plan(pulls: 2)) { client, meter in
+            let bearer = try await Self.bearer(client)
+            for n in 1...10 {
+                try await client.execute(uri: "/v2/nginx/manifests/t\(n)", method: .head, headers: bearer) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == MediaType.dockerManifest)
+                    #expect(response.headers[HTTPField.Name("Docker-Content-Digest")!]?.hasPrefix("sha256:") == true)
+                }
+            }
+            #expect(upstream.counts.manifestGets == 0)  // before: 10, and every HEAD reported both pulls left
+            #expect(upstream.counts.manifestHeads == 10)
+            #expect(try await metered(meter) == UsageCounts(requests: 10))
+        }
+    }
+
+    /// Review S2: a HEAD that only an upstream GET can answer (the client cannot take the
+    /// index an uncached tag points to, so its platform's manifest must be read from the
+    /// index) counts as a pull, and is refused when no pull is left.
+    @Test func aManifestHeadThatNeedsAnUpstreamGetCountsAsAPull() async throws {
+        let platform = upstream.addManifest(Array(#"{"schemaVersion":2,"amd64":true}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/multi")
+        let index = #"{"schemaVersion":2,"mediaType":"\#(MediaType.dockerManifestList)","manifests":[{"mediaType":"\#(MediaType.dockerManifest)","digest":"\#(platform)","size":34,"platform":{"os":"linux","architecture":"amd64"}}]}"#
+        upstream.addManifest(Array(index.utf8), mediaType: MediaType.dockerManifestList, repository: "library/multi", tag: "v1")
+        let other = index.replacingOccurrences(of: #""schemaVersion":2"#, with: #""schemaVersion":2,"annotations":{"v":"2"}"#)
+        upstream.addManifest(Array(other.utf8), mediaType: MediaType.dockerManifestList, repository: "library/multi", tag: "v2")
+        try await withApp(plan: Self.plan(pulls: 1)) { client, meter in
+            var headers = try await client.execute(uri: "/token?scope=repository:multi:pull", method: .get, headers: Self.basic) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return HTTPFields([HTTPField(name: .authorization, value: "Bearer \(try #require(json?["token"] as? String))")])
+            }
+            headers[.accept] = MediaType.dockerManifest
+            try await client.execute(uri: "/v2/multi/manifests/v1", method: .head, headers: headers) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("Docker-Content-Digest")!] == platform.description)
+                #expect(response.headers[HTTPField.Name("ratelimit-remaining")!] == "0;w=21600")
+            }
+            try await client.execute(uri: "/v2/multi/manifests/v2", method: .head, headers: headers) { response in
+                #expect(response.status == .tooManyRequests)
+            }
+            #expect(upstream.counts.manifestGets == 2)  // v1's index and its amd64 manifest: one pull
+            #expect(try await metered(meter) == UsageCounts(requests: 1, manifestPulls: 1))
         }
     }
 

@@ -110,6 +110,57 @@ import Testing
         }
     }
 
+    /// Review S1: a docker login made with an access token (docker stores the refresh
+    /// token and never sends the token again) ends when the token is revoked, and so do
+    /// the bearer tokens minted from that login, within 5 seconds.
+    @Test func revokingAnAccessTokenEndsTheDockerLoginsMadeWithIt() async throws {
+        try await withApp { client, accounts, clock in
+            let (pat, secret) = try await accounts.createAccessToken("alice", name: "laptop", lifetime: nil)
+            let refresh = try await client.execute(uri: "/token?offline_token=true&client_id=docker", method: .get, headers: Self.basic("alice", secret)) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["refresh_token"] as? String)
+            }
+            let form = "grant_type=refresh_token&refresh_token=\(refresh)&service=mirror.test&scope=repository%3Anginx%3Apull"
+            let bearer = try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) { response in
+                #expect(response.status == .ok)
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["token"] as? String)
+            }
+            #expect(try await Self.pullStatus(client, bearer) == .ok)
+            #expect(try await accounts.refreshTokens("alice").first?.accessTokenID == pat.id)
+            try await accounts.revokeAccessToken(id: pat.id, ownedBy: try await accounts.user("alice"))
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) {
+                #expect($0.status == .unauthorized)  // before the fix: 200, for 90 days after its last use
+            }
+            #expect(try await accounts.refreshTokens("alice").first?.revokedAt != nil, "revoked with the token, in the same transaction")
+            clock.advance(by: Self.statusLifetime)
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+        }
+    }
+
+    /// Review S1: an access token that expires takes its docker logins with it, and a
+    /// bearer token minted from such a login is checked against the access token too.
+    @Test func anExpiredAccessTokenEndsItsDockerLoginsAndTheirBearerTokens() async throws {
+        try await withApp { client, accounts, clock in
+            let (_, secret) = try await accounts.createAccessToken("alice", name: "ci", lifetime: 3600)
+            let refresh = try await client.execute(uri: "/token?offline_token=true&client_id=docker", method: .get, headers: Self.basic("alice", secret)) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["refresh_token"] as? String)
+            }
+            let form = "grant_type=refresh_token&refresh_token=\(refresh)&service=mirror.test&scope=repository%3Anginx%3Apull"
+            clock.advance(by: 3000)
+            let bearer = try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                return try #require(json?["token"] as? String)
+            }
+            clock.advance(by: 601)
+            #expect(try await Self.pullStatus(client, bearer) == .unauthorized)
+            try await client.execute(uri: "/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)) {
+                #expect($0.status == .unauthorized)
+            }
+        }
+    }
+
     @Test func aRecreatedUsernameInheritsNoTokens() async throws {
         try await withApp { client, accounts, clock in
             let bearer = try await Self.bearer(client, Self.basic("alice", "correct-horse-9"))

@@ -19,7 +19,8 @@ import Testing
         upstream.addManifest(Array(#"{"schemaVersion":2}"#.utf8), mediaType: MediaType.dockerManifest, repository: "library/nginx", tag: "latest")
         let problems = Mutex<[String]>([])
         let configuration = try await testConfiguration(["public-url": "http://mirror.test"])
-        var dependencies = try await Dependencies.inMemory(configuration, upstreams: [upstream], logger: quietTestLogger)
+        let clock = TestClock()
+        var dependencies = try await Dependencies.inMemory(configuration, upstreams: [upstream], now: { clock.now }, logger: quietTestLogger)
         dependencies.readiness = { problems.withLock { $0 } }
         let cache = dependencies.cache
         let app = try await buildApplication(configuration, dependencies, logger: quietTestLogger)
@@ -27,6 +28,9 @@ import Testing
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
             problems.withLock { $0 = ["PostgreSQL: connection refused"] }
+            // Review S10: /readyz needs no login, so it checks at most once a second.
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok, "the answer of this second") }
+            clock.advance(by: 1)
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("connection refused"))

@@ -24,6 +24,8 @@ struct DeploymentTests {
         let services = try #require(compose.first?["services"] as? [String: Any])
         #expect(Set(services.keys) == ["ferry", "postgres"])
         #expect((services["ferry"] as? [String: Any])?["healthcheck"] != nil)
+        let nofile = ((services["ferry"] as? [String: Any])?["ulimits"] as? [String: Any])?["nofile"] as? [String: Any]
+        #expect(nofile?["hard"] as? Int == 65536, "review S4: compose sets a descriptor limit that fits")
 
         let manifests = try #require(try await parse(Self.root + "/deploy/kubernetes/ferry.yaml", as: "yaml") as? [[String: Any]])
         let kinds = manifests.compactMap { $0["kind"] as? String }
@@ -48,6 +50,8 @@ struct DeploymentTests {
 
         let unit = try String(contentsOfFile: Self.root + "/deploy/ferry.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/ferry serve") && unit.contains("User=ferry"))
+        // Review S4 and S8: a descriptor limit that fits, and a cache for the ferry user only.
+        #expect(unit.contains("LimitNOFILE=65536") && unit.contains("UMask=0077") && unit.contains("StateDirectoryMode=0700"))
         let dockerfile = try String(contentsOfFile: Self.root + "/deploy/Dockerfile", encoding: .utf8)
         #expect(dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }.count == 2)
         #expect(dockerfile.contains("USER ferry"))

@@ -12,7 +12,9 @@ struct PostgresConformanceTests {
     @Test func postgresUserRepositoryConforms() async throws {
         let environment = try TestEnvironment.require()
         try await withMigratedDatabase(try await environment.makeDatabase()) { client in
-            try await UserRepositoryConformance.run(PostgresUserRepository(client: client, logger: quietLogger))
+            let repository = PostgresUserRepository(client: client, logger: quietLogger)
+            try await UserRepositoryConformance.run(repository)
+            try await UserRepositoryConformance.runSecurity(repository)
         }
     }
 }

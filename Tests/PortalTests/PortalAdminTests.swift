@@ -64,6 +64,13 @@ import Testing
             }
             #expect(try await harness.audit.recent(limit: 10).count == 2)
             #expect(try await harness.users.user(named: "root")?.status == .active)
+
+            // Review H4: an action whose audit record cannot be written is not done.
+            harness.audit.failWrites(true)
+            let unaudited = try await client.execute(uri: "/account/admin/users/bob/status", method: .post, headers: admin.formHeaders(), body: ByteBuffer(string: "csrf=\(admin.csrf)&status=suspended"))
+            #expect(unaudited.status == .serviceUnavailable)
+            #expect(try await harness.users.user(named: "bob")?.status == .active)  // before: suspended, unaudited
+            harness.audit.failWrites(false)
         }
     }
 }

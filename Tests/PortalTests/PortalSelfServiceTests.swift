@@ -16,7 +16,7 @@ import Testing
             let browser = try await Browser.signIn(client, "alice")
             let created = try await client.execute(
                 uri: "/account/tokens", method: .post, headers: browser.formHeaders(),
-                body: ByteBuffer(string: Browser.form(["csrf": browser.csrf, "name": "laptop <b>", "expires": "90d"]))
+                body: ByteBuffer(string: Browser.form(["csrf": browser.csrf, "name": "laptop <b>", "expires": "90d", "password": PortalHarness.password]))
             )
             #expect(created.status == .created)
             let html = String(buffer: created.body)
@@ -85,7 +85,7 @@ import Testing
             #expect(revoked.headers[.location] == "/account/access?done=token-revoked")
             #expect(try await harness.users.accessToken(id: aliceToken.id)?.revokedAt != nil)
             let page = String(buffer: try await client.execute(uri: "/account/access?done=token-revoked", method: .get, headers: browser.headers).body)
-            #expect(page.contains("The token was revoked."))
+            #expect(page.contains("The token was revoked, and the docker logins made with it."))
         }
     }
 
@@ -94,7 +94,10 @@ import Testing
         let alice = try await harness.addUser("alice")
         try await harness.run { client in
             let browser = try await Browser.signIn(client, "alice")
-            let created = try await client.execute(uri: "/account/mirror-keys", method: .post, headers: browser.formHeaders(), body: ByteBuffer(string: "csrf=\(browser.csrf)"))
+            let created = try await client.execute(
+                uri: "/account/mirror-keys", method: .post, headers: browser.formHeaders(),
+                body: ByteBuffer(string: Browser.form(["csrf": browser.csrf, "password": PortalHarness.password]))
+            )
             #expect(created.status == .created)
             let html = String(buffer: created.body)
             let range = try #require(html.range(of: #"[a-z2-7]{52}\.mirror\.test"#, options: .regularExpression))

@@ -49,19 +49,33 @@ import Testing
         #expect(try await harness.users.allUsers().count == 1)
     }
 
-    @Test func cookiesAreSecureWhenThePublicURLIsHTTPS() async throws {
+    /// Over HTTPS the cookies are `Secure` and carry the `__Host-` prefix (review H2):
+    /// `Path=/`, no `Domain`, so a sibling host (a mirror-key host) cannot set them; a
+    /// plain `ferry_session` cookie, which such a host could set, is not read.
+    @Test func cookiesAreSecureAndHostOnlyWhenThePublicURLIsHTTPS() async throws {
         var harness = PortalHarness()
         harness.publicURL = URL(string: "https://mirror.test")!
         try await harness.addUser("alice")
         try await harness.run { client in
             let page = try await client.execute(uri: "/account/sign-in", method: .get)
-            #expect(Browser.setCookie(page, SessionCookieName.signIn)?.contains("Secure") == true)
-            let (signInCookie, token) = try await Browser.signInForm(client)
+            let signIn = try #require(Browser.setCookie(page, "__Host-" + SessionCookieName.signIn))
+            let attributes = signIn.components(separatedBy: "; ")
+            #expect(attributes.contains("Secure") && attributes.contains("Path=/") && !signIn.contains("Domain"), "\(signIn)")
+            #expect(Browser.setCookie(page, SessionCookieName.signIn) == nil)
+            let value = try #require(Browser.cookieValue(page, "__Host-" + SessionCookieName.signIn))
+            let token = try #require(Browser.csrfToken(in: String(buffer: page.body)))
             let response = try await client.execute(
-                uri: "/account/sign-in", method: .post, headers: [.cookie: signInCookie, .contentType: "application/x-www-form-urlencoded"],
+                uri: "/account/sign-in", method: .post, headers: [.cookie: "__Host-\(SessionCookieName.signIn)=\(value)", .contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: Browser.form(["csrf": token, "username": "alice", "password": PortalHarness.password]))
             )
-            #expect(Browser.setCookie(response, SessionCookieName.session)?.contains("Secure") == true)
+            #expect(response.status == .seeOther)
+            let session = try #require(Browser.setCookie(response, "__Host-" + SessionCookieName.session))
+            #expect(session.components(separatedBy: "; ").contains("Path=/") && session.contains("Secure"), "\(session)")
+            let secret = try #require(Browser.cookieValue(response, "__Host-" + SessionCookieName.session))
+            try await client.execute(uri: "/account", method: .get, headers: [.cookie: "__Host-\(SessionCookieName.session)=\(secret)"]) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/account", method: .get, headers: [.cookie: "\(SessionCookieName.session)=\(secret)"]) {
+                #expect($0.status == .seeOther, "a cookie without the prefix is not the session cookie over HTTPS")
+            }
         }
     }
 

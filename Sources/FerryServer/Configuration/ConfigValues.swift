@@ -89,6 +89,25 @@ public struct ConfigValues: Sendable {
         return value
     }
 
+    /// A number within `range` (`0.5`, `2`).
+    public func double(_ key: String, default defaultValue: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        let value: Double
+        if let typed = reader.double(forKey: ConfigKey(key)) {
+            value = typed
+        } else if let typed = reader.int(forKey: ConfigKey(key)) {
+            value = Double(typed)
+        } else if let text = string(key) {
+            guard let parsed = Double(text), parsed.isFinite else { throw ConfigurationError("\(name(key)): \"\(text)\" is not a number") }
+            value = parsed
+        } else {
+            return defaultValue
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError("\(name(key)): \(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
     /// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`.
     public func bool(_ key: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
         if let typed = reader.bool(forKey: ConfigKey(key)) { return typed }

@@ -14,10 +14,14 @@ public struct FerryConfiguration: Sendable {
     public var accessMode: AccessMode
     /// The listener and how clients reach it.
     public var gateway: GatewayConfiguration
+    /// The listener's timeouts and per-address connection cap.
+    public var listener: ListenerConfiguration
     /// Built-in TLS; nil serves plain HTTP/1.1 (with zero-copy cache hits).
     public var tls: TLSFiles?
     public var database: DatabaseConfiguration
     public var token: TokenConfiguration
+    /// Password checks and their global budget.
+    public var login: LoginConfiguration
     public var billing: BillingConfiguration
     public var cache: CacheConfiguration
     /// The shared store behind the local cache, if any.
@@ -35,8 +39,10 @@ public struct FerryConfiguration: Sendable {
         accessMode = try reader.choice("access-mode", default: .subscribers)
         tls = try TLSFiles.read(reader)
         gateway = try GatewayConfiguration(reader: reader, servesTLS: tls != nil)
+        listener = try ListenerConfiguration(reader: reader)
         database = try DatabaseConfiguration(reader: reader)
         token = try TokenConfiguration(reader: reader)
+        login = try LoginConfiguration(reader: reader)
         billing = try BillingConfiguration(reader: reader)
         cache = try CacheConfiguration(reader: reader)
         storage = try StorageConfiguration(reader: reader)
@@ -68,6 +74,20 @@ public struct FerryConfiguration: Sendable {
             throw ConfigurationError("database.url: required for storage.backend s3 (the bucket's contents are recorded there)")
         }
         return (configuration, unknownEnvironment)
+    }
+
+    /// What a careful operator should know about this configuration before serving
+    /// with it (`ferry config-check` prints these, `ferry serve` logs them).
+    public var warnings: [String] {
+        var warnings: [String] = []
+        for upstream in upstreams.upstreams where upstream.credentials != nil {
+            warnings.append(
+                "upstream.\(upstream.id).username: every subscriber's pulls from \(upstream.registry) use these credentials; "
+                    + "if they can read private repositories, every subscriber can pull them (use a token that reads public repositories only)"
+            )
+        }
+        if accessMode == .open { warnings.append("access-mode open: anyone who can reach this listener may pull") }
+        return warnings
     }
 
     /// Logs the effective configuration; credentials appear as `user:<redacted>`.

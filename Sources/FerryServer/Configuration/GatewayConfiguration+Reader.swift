@@ -9,6 +9,8 @@ extension GatewayConfiguration {
     /// - `token.service`: the token `service` and JWT audience (default the public URL's host[:port]).
     /// - `mirror-domain`: mirror-key host names are `<key>.<mirror-domain>`; unset disables them.
     /// - `trusted-proxies`: addresses or CIDR networks whose `X-Forwarded-*` headers are believed.
+    /// - `metrics.allowed-networks`: addresses or CIDR networks that may read `/metrics`
+    ///   (default loopback and private networks; `0.0.0.0/0,::/0` lets everyone).
     public init(reader: ConfigValues, servesTLS: Bool) throws(ConfigurationError) {
         let listen = reader.scoped(to: "listen")
         let host = listen.string("host", default: "127.0.0.1")
@@ -19,9 +21,16 @@ extension GatewayConfiguration {
             guard let network = IPNetwork(text) else { throw ConfigurationError("trusted-proxies: \"\(text)\" is not an address or CIDR network") }
             return network
         }
+        let metrics = reader.scoped(to: "metrics")
+        let metricsAllowed = try metrics.list("allowed-networks").map { texts throws(ConfigurationError) in
+            try texts.map { text throws(ConfigurationError) in
+                guard let network = IPNetwork(text) else { throw ConfigurationError("metrics.allowed-networks: \"\(text)\" is not an address or CIDR network") }
+                return network
+            }
+        }
         self.init(
             host: host, port: port, publicURL: publicURL, tokenService: reader.scoped(to: "token").string("service"),
-            mirrorDomain: reader.string("mirror-domain"), trustedProxies: proxies
+            mirrorDomain: reader.string("mirror-domain"), trustedProxies: proxies, metricsAllowed: metricsAllowed ?? GatewayConfiguration.privateNetworks
         )
     }
 }

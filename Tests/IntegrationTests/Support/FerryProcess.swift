@@ -4,12 +4,21 @@ import Foundation
 /// The real `ferry serve` binary, started for a test with the test registry as its one
 /// upstream (`registry.test`), and waited for until `/healthz` answers. With `niceness`
 /// it runs at that lower priority (a load test then leaves the other tests, which run
-/// in parallel, their CPU). With `log`, its output goes to that file.
+/// in parallel, their CPU); with `fileDescriptors`, under those limits (as a service
+/// manager would start it). With `log`, its output goes to that file.
 enum FerryProcess {
-    static func serve(port: Int, dataDirectory: String, upstream: String, environment: [String: String], niceness: Int? = nil, log: String? = nil) async throws -> Process {
+    static func serve(
+        port: Int, dataDirectory: String, upstream: String, environment: [String: String], niceness: Int? = nil,
+        fileDescriptors: (soft: Int, hard: Int)? = nil, log: String? = nil
+    ) async throws -> Process {
         let process = Process()
         let arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory]
-        if let niceness {
+        if let fileDescriptors {
+            // The shell sets the limits and execs ferry, so the process id stays ferry's.
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            let limits = "ulimit -S -n \(fileDescriptors.soft) && ulimit -H -n \(fileDescriptors.hard)"
+            process.arguments = ["-c", "\(limits) && exec \"$0\" \"$@\"", CrashSafetyTests.binary] + arguments
+        } else if let niceness {
             // nice execs ferry, so the process id stays ferry's.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
             process.arguments = ["-n", String(niceness), CrashSafetyTests.binary] + arguments
