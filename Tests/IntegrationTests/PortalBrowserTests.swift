@@ -51,6 +51,7 @@ struct PortalBrowserTests {
                     try await page.markDocument()
                     try await page.evaluate("""
                         document.getElementById('token-name').value = 'laptop';
+                        document.getElementById('token-password').value = 'correct-horse-9';
                         document.querySelector('form[action="/account/tokens"] button').click();
                         """)
                     try await page.waitUntil("document.getElementById('new-secret') !== null")
