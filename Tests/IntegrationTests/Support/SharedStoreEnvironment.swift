@@ -30,9 +30,10 @@ struct SharedStoreEnvironment: Sendable {
         "test-\(label)-\(UUID().uuidString.prefix(8).lowercased())/"
     }
 
-    /// The configuration keys of a server on this store (as `FERRY_*` variables).
+    /// The configuration of an open-mode server on this store (as `FERRY_*` variables).
     func serverEnvironment(prefix: String, databaseURL: String, endpoint override: URL? = nil) -> [String: String] {
         [
+            "FERRY_ACCESS_MODE": "open",
             "FERRY_STORAGE_BACKEND": "s3",
             "FERRY_STORAGE_S3_ENDPOINT": (override ?? endpoint).absoluteString,
             "FERRY_STORAGE_S3_REGION": region,
