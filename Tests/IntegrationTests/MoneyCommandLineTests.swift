@@ -102,7 +102,8 @@ struct MoneyCommandLineTests {
     /// made (`--paid-at`), not the time it was typed in.
     @Test func cliMoneyChangesAreAuditedAndKeepTheirTime() async throws {
         let database = try await database(users: ["bob"])
-        let paidAt = Date().addingTimeInterval(-2 * 86400)
+        // Whole seconds: the stamp below has no fraction, and the formatter rounds one.
+        let paidAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 2 * 86400).rounded(.down))
         let stamp = ISO8601DateFormatter().string(from: paidAt)
         let paid = try await ferry(["payment", "record", "bob", "3.00", "--ref", "B1", "--plan", "basic", "--paid-at", stamp], database: database)
         #expect(paid.succeeded, "\(paid.error)")

@@ -75,7 +75,13 @@ struct OperationsTests {
 
         #expect(await status("http://127.0.0.1:\(port)/readyz").0 == 200)
         _ = try await postgres("stop", directory, port: pgPort)
-        let (down, reason) = await status("http://127.0.0.1:\(port)/readyz")
+        // `/readyz` answers from a check at most a second old: within a few seconds it
+        // sees PostgreSQL gone.
+        var (down, reason) = (200, "")
+        for _ in 0..<50 where down != 503 {
+            (down, reason) = await status("http://127.0.0.1:\(port)/readyz")
+            if down != 503 { try await Task.sleep(for: .milliseconds(100)) }
+        }
         #expect(down == 503)
         #expect(reason.contains("PostgreSQL"), "\(reason)")
         #expect(await status("http://127.0.0.1:\(port)/healthz").0 == 200)
