@@ -9,7 +9,7 @@ extension Authenticator.Outcome {
         case .authenticated(let user, let credential): return (user, credential)
         case .rejected: throw OCIError(.unauthorized, "invalid username or password")
         case .suspended(let message): throw OCIError(.denied, message)
-        case .throttled(let retryAfter): throw TooManyRequests(retryAfter: retryAfter, message: "too many failed logins: try again in \(retryAfter) seconds")
+        case .throttled(let retryAfter): throw TooManyRequests(retryAfter: retryAfter, message: "too many login attempts, or password checks busy: try again in \(retryAfter) seconds")
         }
     }
 }

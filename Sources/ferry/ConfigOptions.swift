@@ -34,8 +34,15 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (log.level).")
     var logLevel: String?
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL, postgres://user:password@host:port/db (database.url, FERRY_DATABASE_URL).")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL without a password, postgres://user@host:port/db (database.url; a URL with a password goes in FERRY_DATABASE_URL or database.url-file).")
     var databaseURL: String?
+
+    /// Refuses a secret on the command line, where `ps` shows it to every local user.
+    func validate() throws {
+        if let databaseURL, let password = URLComponents(string: databaseURL)?.password, !password.isEmpty {
+            throw CommandError("--database-url: a password on the command line is visible to every local user; set FERRY_DATABASE_URL or database.url-file instead")
+        }
+    }
 
     /// The flags as dotted configuration keys.
     var flags: [String: String] {

@@ -16,6 +16,8 @@ struct SubscriberHarness: Sendable {
     var values: [String: String] = [:]
     var throttle = LoginThrottle()
     var billing: BillingBackend?
+    /// The password hasher; nil for `Dependencies.inMemory`'s fast one.
+    var hasher: Argon2PasswordHasher?
 
     init(upstreams: [any Upstream], values: [String: String] = [:], throttle: LoginThrottle = LoginThrottle(), billing: BillingBackend? = nil) {
         self.upstreams = upstreams
@@ -25,6 +27,7 @@ struct SubscriberHarness: Sendable {
     }
 
     static let password = "correct-horse-9"
+    static let fastHasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
 
     /// Runs `test` against the application with alice created.
     func run<T: Sendable>(
@@ -32,7 +35,8 @@ struct SubscriberHarness: Sendable {
     ) async throws -> T {
         let configuration = try await testConfiguration(["access-mode": "subscribers", "public-url": "https://mirror.test"].merging(values) { $1 })
         let dependencies = try await Dependencies.inMemory(
-            configuration, upstreams: upstreams, users: users, throttle: throttle, billing: billing, now: { [clock] in clock.now }, logger: logger
+            configuration, upstreams: upstreams, users: users, hasher: hasher ?? Self.fastHasher, throttle: throttle, billing: billing,
+            now: { [clock] in clock.now }, logger: logger
         )
         _ = try await dependencies.access!.accounts.createUser(username: "alice", email: nil, password: Self.password)
         let app = try await buildApplication(configuration, dependencies, logger: logger)

@@ -1,4 +1,4 @@
-import Accounts
+@testable import Accounts
 import Billing
 import FerryServer
 import FerryTestSupport
@@ -7,6 +7,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import OCI
+import Synchronization
 import Testing
 
 /// The token service against clients that cost more than they pay (review S10, S12):
@@ -17,6 +18,34 @@ import Testing
 
     static let basic: HTTPFields = [.authorization: "Basic " + Data("alice:correct-horse-9".utf8).base64EncodedString()]
     static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// The password checks' global budget at the HTTP edge: with the pool full, a login
+    /// that needs Argon2 gets 429 with Retry-After, while a cached login and an access
+    /// token still get their bearer tokens.
+    @Test func aFullPasswordPoolAnswers429WithRetryAfterAndOthersGoOn() async throws {
+        let pool = PasswordHashingPool(coreBudget: 1, maximumQueued: 1, reservedForPriority: 0)
+        var harness = SubscriberHarness(upstreams: [upstream])
+        harness.hasher = Argon2PasswordHasher(parameters: SubscriberHarness.fastHasher.parameters, pool: pool)
+        try await harness.run { client, dependencies in
+            let (_, pat) = try await dependencies.accounts.createAccessToken("alice", name: "ci", lifetime: nil)
+            try await client.execute(uri: "/token", method: .get, headers: Self.basic) { #expect($0.status == .ok) }
+            let release = Mutex(false)
+            let holder = Task { try await pool.run { while !release.withLock({ $0 }) { usleep(1000) } } }
+            defer { release.withLock { $0 = true } }
+            while pool.load == 0 { await Task.yield() }
+
+            let wrong: HTTPFields = [.authorization: "Basic " + Data("alice:not-her-password".utf8).base64EncodedString()]
+            try await client.execute(uri: "/token", method: .get, headers: wrong) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect((Int(response.headers[.retryAfter] ?? "") ?? 0) >= 1, "\(response.headers)")
+            }
+            try await client.execute(uri: "/token", method: .get, headers: Self.basic) { #expect($0.status == .ok, "cached login") }
+            let withToken: HTTPFields = [.authorization: "Basic " + Data("alice:\(pat)".utf8).base64EncodedString()]
+            try await client.execute(uri: "/token", method: .get, headers: withToken) { #expect($0.status == .ok, "access token") }
+            release.withLock { $0 = true }
+            try await holder.value
+        }
+    }
 
     /// Review S10: every unknown refresh token cost a database write, unthrottled.
     @Test func unknownRefreshTokensAreThrottledPerClient() async throws {

@@ -11,7 +11,7 @@ import Glibc
 /// directory only the server's user can enter (no window before a `chmod`), the cache
 /// and its index are closed to others, and `client-config` writes its credentials for
 /// their owner only, with an expiring token, and takes no secret on the command line.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct LocalFilesTests {
     func mode(_ path: String) -> (mode: mode_t, owner: uid_t)? {
         var info = stat()
@@ -68,5 +68,17 @@ struct LocalFilesTests {
         #expect(!onCommandLine.succeeded, "a secret is never an argument")
         let fromInput = try await run(["client-config", "containerd", "--user", "alice", "--token-stdin"], "ferry_pat_from_stdin\n")
         #expect(fromInput.succeeded && fromInput.output.contains(Data("alice:ferry_pat_from_stdin".utf8).base64EncodedString()), "\(fromInput.error)")
+    }
+
+    /// No secret on a command line (`ps` shows it to every local user): a database URL
+    /// with a password is refused as a flag, and works from the environment.
+    @Test func aDatabasePasswordIsNeverAFlag() async throws {
+        let withPassword = "postgres://ferry:s3cret-pw@127.0.0.1:1/ferry"
+        let flagged = try await ProcessRunner.run(CrashSafetyTests.binary, ["user", "list", "--database-url", withPassword])
+        #expect(flagged.status != 0)
+        #expect(flagged.error.contains("--database-url") && flagged.error.contains("FERRY_DATABASE_URL"), "\(flagged.error)")
+        #expect(flagged.error.split(separator: "\n").count == 1 && !flagged.error.contains("s3cret-pw"), "\(flagged.error)")
+        let withoutPassword = try await ProcessRunner.run(CrashSafetyTests.binary, ["config-check", "--database-url", "postgres://ferry@127.0.0.1:1/ferry"])
+        #expect(withoutPassword.succeeded, "\(withoutPassword.error)")
     }
 }
