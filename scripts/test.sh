@@ -32,4 +32,18 @@ export FERRY_PAYMENT_ORACLE_PYTHON="$oracle/bin/python"
 
 swift build --build-tests
 test -x .build/debug/ferry || { echo "test.sh: .build/debug/ferry was not built" >&2; exit 1; }
-swift test --skip-build "$@"
+
+# The tests take about 2 minutes here; past FERRY_TEST_TIMEOUT (default 20 minutes) they
+# are stopped, and the tests still running are named (from Swift Testing's event stream),
+# so a hang fails loudly instead of running into CI's own limit.
+events=.build/test-events.jsonl
+rm -f "$events"
+status=0
+timeout --kill-after=30 "${FERRY_TEST_TIMEOUT:-1200}" \
+    swift test --skip-build --experimental-event-stream-output "$events" --experimental-event-stream-version 0 "$@" || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "test.sh: the tests did not finish within ${FERRY_TEST_TIMEOUT:-1200} s; still running:" >&2
+    scripts/unfinished-tests.py "$events" >&2 || true
+    pkill -KILL -f "$PWD/.build/debug/ferry" || true
+fi
+exit "$status"

@@ -12,10 +12,15 @@ public final class RawHTTPConnection {
     /// Connects to `127.0.0.1:port`; with `receiveBuffer`, the socket's receive buffer
     /// is that small (set before connecting, so the window is small from the start); with
     /// `sourceAddress` (another loopback address, such as `127.0.0.2`), the connection
-    /// comes from there, as another client would.
-    public init(port: Int, receiveBuffer: Int? = nil, sourceAddress: String? = nil) throws {
+    /// comes from there, as another client would. A send or receive that waits longer
+    /// than `timeout` seconds fails (`EAGAIN`), so a server that never answers fails the
+    /// test instead of hanging it.
+    public init(port: Int, receiveBuffer: Int? = nil, sourceAddress: String? = nil, timeout: Int = 60) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXFailure(call: "socket", code: errno) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         if var size = receiveBuffer.map(Int32.init) {
             _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }

@@ -11,7 +11,7 @@ import Glibc
 /// Review H1 end to end: a client that leaves (TCP reset, or an HTTP/2 stream reset)
 /// while Ferry waits on a slow upstream for an uncached blob gives its download slot
 /// back, on a plan that allows one download at a time.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct AbortedDownloadTests {
     static let onePlan = Plan(
         name: "one", priceMinor: 100, currency: "CNY", monthlyQuotaBytes: 1 << 30, requestsPerMinute: 600,

@@ -6,7 +6,7 @@ import Testing
 
 /// Plans, quotas, rate limits and metering against real PostgreSQL, the real registry
 /// and real clients.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct BillingIntegrationTests {
     func psql(_ database: String, _ sql: String) async throws -> String {
         let result = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", sql])

@@ -10,7 +10,7 @@ import Glibc
 /// Cache review #17: `ferry cache stats|gc|purge` act through a running server (its
 /// admin socket), so its inventory, leases and metrics stay right; without a server
 /// they work on the directory under its lock; two servers never share one.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct CacheAdministrationTests {
     func ferry(_ arguments: [String]) async throws -> ProcessResult {
         try await ProcessRunner.run(CrashSafetyTests.binary, arguments)
@@ -60,7 +60,7 @@ struct CacheAdministrationTests {
         #expect(!second.succeeded && second.error.contains("in use by another ferry serve"), "\(second.error)")
 
         kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        await server.exit()
         let offline = try await ferry(["cache", "stats", "--json", "--data-dir", dataDirectory])
         #expect(offline.succeeded && offline.output.contains("\"bytes\" : 0"), "\(offline.output) \(offline.error)")
     }

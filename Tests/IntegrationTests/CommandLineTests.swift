@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The operator CLI, run as the real binary against real PostgreSQL.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct CommandLineTests {
     func ferry(_ arguments: [String], database: String, input: String? = nil) async throws -> ProcessResult {
         try await ProcessRunner.run(CrashSafetyTests.binary, arguments, environment: ["FERRY_DATABASE_URL": database], input: input)
@@ -90,7 +90,9 @@ struct CommandLineTests {
         let result = try await ferry(["user", "list"], database: "postgres://postgres@127.0.0.1:\(reserveFreePort())/none?sslmode=disable")
         #expect(result.status != 0)
         #expect(result.error.contains("unreachable"), "\(result.error)")
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // The CLI gives up after 10 s; the bound only tells giving up from hanging (a
+        // loaded machine took 31 s to start the debug binary, try and report).
+        #expect(ContinuousClock.now - started < .seconds(120))
     }
 
     @Test func plansSubscriptionsPaymentsAndReports() async throws {

@@ -10,7 +10,7 @@ import Glibc
 
 /// `kill -9` of the real `ferry serve` binary in the middle of a download never leaves
 /// a partial blob visible, and the leftover temporary file is removed at start-up.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct CrashSafetyTests {
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["FERRY_BINARY"] { return path }
@@ -53,7 +53,7 @@ struct CrashSafetyTests {
             } catch {
                 // The connection dies with the server: expected.
             }
-            ferry.waitUntilExit()
+            await ferry.exit()
             #expect(received < layer.size)
             #expect(!FileManager.default.fileExists(atPath: committedPath))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/tmp")
@@ -80,7 +80,7 @@ struct CrashSafetyTests {
             let committed = try #require(FileManager.default.contents(atPath: committedPath))
             #expect("sha256:" + sha256Hex(committed) == layer.digest)
             kill(restarted.processIdentifier, SIGTERM)
-            restarted.waitUntilExit()
+            await restarted.exit()
             #expect(restarted.terminationStatus == 0, "SIGTERM should shut down cleanly")
         }
     }

@@ -3,7 +3,7 @@ import Testing
 
 /// The deployment files parse, and `ferry client-config` prints configuration that
 /// parses and names the right hosts.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct DeploymentTests {
     static var root: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

@@ -11,7 +11,7 @@ import FerryTestSupport
 /// per period, payments and refunds in their own currencies, a plan change from the next
 /// period, a deleted user kept in the books, concurrent changes never lost. The expected
 /// reports below were computed by hand from the scenario.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct LedgerReportTests {
     /// A settable clock for the services.
     final class Clock: Sendable {

@@ -9,7 +9,7 @@ import FerryServer
 
 /// Request-rate buckets and manifest-pull windows kept in PostgreSQL (review L3): what
 /// one server counted, the next one (a restart, a deploy) still counts.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct LimitWindowTests {
     @Test func pullsCountedByOneServerAreCountedByTheNext() async throws {
         let environment = try TestEnvironment.require()

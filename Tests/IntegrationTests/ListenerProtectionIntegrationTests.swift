@@ -11,7 +11,7 @@ import Glibc
 /// `ferry serve` and real sockets: unfinished heads and bodies, idle and kept-alive
 /// connections and unfinished TLS handshakes are cut; thousands of connections from one
 /// address leave the server to everyone else; the descriptor limit is raised at start.
-@Suite(.enabled(if: TestEnvironment.shouldRun), .serialized)
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)), .serialized)
 struct ListenerProtectionIntegrationTests {
     /// Polls `condition` until it holds or `seconds` pass.
     func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {

@@ -9,7 +9,7 @@ import Glibc
 
 /// Metering across crashes and shutdowns, with the real `ferry serve` binary: a SIGKILL
 /// loses at most one flush interval and never double-counts; SIGTERM flushes everything.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct MeteringCrashTests {
     let environment: TestEnvironment
 
@@ -69,7 +69,7 @@ struct MeteringCrashTests {
                     if received >= 24 << 20, serve.isRunning { kill(serve.processIdentifier, SIGKILL) }
                 }
             } catch {}
-            serve.waitUntilExit()
+            await serve.exit()
             let afterCrash = try await served(database)
             #expect(afterCrash <= Int64(received) + (6 << 20), "served \(afterCrash) > received \(received)")
             #expect(afterCrash >= Int64(received) - Int64(rate) - (6 << 20), "served \(afterCrash) lost more than a flush interval of \(received)")
@@ -77,7 +77,7 @@ struct MeteringCrashTests {
             // A restart and a clean shutdown add nothing: no batch is applied twice.
             let restarted = try await startServe(database: database, port: port, upstream: "http://127.0.0.1:\(proxyPort)", flushInterval: "1s", dataDirectory: dataDirectory)
             kill(restarted.processIdentifier, SIGTERM)
-            restarted.waitUntilExit()
+            await restarted.exit()
             #expect(try await served(database) == afterCrash)
         }
     }
@@ -98,7 +98,7 @@ struct MeteringCrashTests {
         }
         #expect(try await served(database) == 0)  // nothing flushed yet: the interval is five minutes
         kill(serve.processIdentifier, SIGTERM)
-        serve.waitUntilExit()
+        await serve.exit()
         #expect(serve.terminationStatus == 0)
         #expect(try await served(database) == Int64(total))
     }

@@ -7,7 +7,7 @@ import Testing
 
 /// Pulls through an in-process Ferry from a real CNCF registry (via a counting proxy),
 /// with real skopeo.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct MirrorPullTests {
     /// Ferry with two upstreams over the same test registry: `hub` (default, Docker-Hub
     /// style `library/` names) and `local` (registry name `registry.test`, also selected

@@ -7,7 +7,7 @@ import Glibc
 
 /// The money findings that live in the operator CLI (billing review B4, B7, B9, B10,
 /// B12), run as the real binary against real PostgreSQL.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct MoneyCommandLineTests {
     func ferry(_ arguments: [String], database: String, environment: [String: String] = [:], input: String? = nil) async throws -> ProcessResult {
         try await ProcessRunner.run(CrashSafetyTests.binary, arguments, environment: ["FERRY_DATABASE_URL": database].merging(environment) { $1 }, input: input)
@@ -46,7 +46,7 @@ struct MoneyCommandLineTests {
             environment: ["FERRY_DATABASE_URL": database, "FERRY_BILLING_TIME_ZONE": "Asia/Shanghai", "FERRY_BILLING_GRACE_DAYS": "7"]
         )
         kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        await server.exit()
 
         let shown = try await ferry(["subscription", "show", "gina", "--json"], database: database)
         #expect(shown.succeeded, "\(shown.error)")

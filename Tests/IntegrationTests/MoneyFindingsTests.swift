@@ -8,7 +8,7 @@ import FerryServer
 
 /// The money findings of the 2026-12-04 billing review (B1-B13), each reproduced
 /// against real PostgreSQL before it was fixed.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct MoneyFindingsTests {
     func report(_ ledger: Ledger, _ month: String) async throws -> UsageReport {
         try await ledger.billing.monthlyReport(month: month)

@@ -10,7 +10,7 @@ import Glibc
 
 /// Readiness with a PostgreSQL that goes away and comes back, metrics after a pull, and
 /// SIGTERM during a large download, with the real binary and a private cluster.
-@Suite(.enabled(if: TestEnvironment.shouldRun), .serialized)
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)), .serialized)
 struct OperationsTests {
     static var scripts: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/scripts"
@@ -51,7 +51,7 @@ struct OperationsTests {
         let directory = temporaryDirectory("private-postgres")
         let pgPort = reserveFreePort()
         let database = try await postgres("start", directory, port: pgPort)
-        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: ["\(Self.scripts)/local-postgres.sh", "stop", directory]).waitUntilExit() }
+        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: ["\(Self.scripts)/local-postgres.sh", "stop", directory]) }
         #expect(try await ferry(["migrate"], database: database).succeeded)
         #expect(try await ferry(["user", "add", "alice", "--password-stdin"], database: database, input: "correct-horse-9").succeeded)
         #expect(try await ferry(["subscription", "start", "alice", "--plan", "basic"], database: database).succeeded)
@@ -121,7 +121,7 @@ struct OperationsTests {
             }
             #expect(signalled)
             #expect(received == big.size)
-            server.waitUntilExit()
+            await server.exit()
             #expect(server.terminationStatus == 0)
             let served = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", "SELECT SUM(bytes_served) FROM usage_daily"])
             #expect(served.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(big.size))
@@ -169,7 +169,7 @@ struct OperationsTests {
         }
         #expect(signalled)
         #expect(received == announced, "received \(received) of \(announced) bytes before the end of the stream")
-        server.waitUntilExit()
+        await server.exit()
         #expect(server.terminationStatus == 0)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 /// The operator's listings (review S11, S12, S13): control characters a subscriber once
 /// put in a token name or client id are printed escaped, mirror keys show their last
 /// use, and `config-check` warns that upstream credentials serve every subscriber.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct OperatorListingTests {
     func ferry(_ arguments: [String], database: String, input: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
         try await ProcessRunner.run(CrashSafetyTests.binary, arguments, environment: ["FERRY_DATABASE_URL": database].merging(environment) { $1 }, input: input)

@@ -7,7 +7,7 @@ import Testing
 /// and Alipay's own SDK), post the notification Alipay would send, reload: the new period
 /// end and a receipt. Then the operator view: the inbox, the refund form, the export
 /// link, and a payment form whose labels sit beside their inputs.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PaymentBrowserTests {
     @Test func renewWithAlipayInTheBrowserThenSeeThePaymentAndItsReceipt() async throws {
         try #require(HeadlessChromium.isInstalled, "chromium is missing at /usr/bin/chromium (scripts/install-deps.sh installs it)")

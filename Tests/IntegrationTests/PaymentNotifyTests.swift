@@ -4,7 +4,7 @@ import Testing
 /// Signed Alipay notifications against the real `ferry serve` and PostgreSQL: an order
 /// from the portal, its payment recorded exactly once however the provider retries, and
 /// every other signed notification kept in the inbox, never lost and never applied twice.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PaymentNotifyTests {
     @Test func anAlipayPaymentIsRecordedOnceHoweverTheProviderRetries() async throws {
         try await withPaymentServer { server in

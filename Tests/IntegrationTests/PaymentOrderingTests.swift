@@ -3,7 +3,7 @@ import Testing
 
 /// Stripe does not order its events and may deliver one twice: every ordering of
 /// {payment, its duplicate, a refund, the refund's duplicate} ends in the same books.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PaymentOrderingTests {
     enum Delivery: CaseIterable {
         case payment, paymentAgain, refund, refundAgain

@@ -6,7 +6,7 @@ import Testing
 /// PostgreSQL stopped while a notification is being applied: the provider is told to
 /// retry (`fail`, 503), nothing of the notification is kept, and the retry after the
 /// restart applies it once.
-@Suite(.enabled(if: TestEnvironment.shouldRun), .serialized)
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)), .serialized)
 struct PaymentOutageTests {
     func postgres(_ command: String, _ directory: String, port: Int) async throws -> String {
         let result = try await ProcessRunner.run("/bin/bash", ["\(OperationsTests.scripts)/local-postgres.sh", command, directory, String(port)])
@@ -18,7 +18,7 @@ struct PaymentOutageTests {
         let directory = temporaryDirectory("payment-outage-postgres")
         let pgPort = reserveFreePort()
         let database = try await postgres("start", directory, port: pgPort)
-        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: ["\(OperationsTests.scripts)/local-postgres.sh", "stop", directory]).waitUntilExit() }
+        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: ["\(OperationsTests.scripts)/local-postgres.sh", "stop", directory]) }
         try await withPaymentServer(database: database) { server in
             try await server.addUser("fay")
             #expect(try await server.ferry(["subscription", "start", "fay", "--plan", "basic"]).succeeded)

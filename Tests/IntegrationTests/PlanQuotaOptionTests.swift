@@ -3,7 +3,7 @@ import Testing
 
 /// `--quota` sizes that do not fit in 63 bits end the CLI with a one-line error instead
 /// of a trap (review L9), with the real binary.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PlanQuotaOptionTests {
     @Test func oversizedOrNonNumericQuotasAreRefusedWithoutACrash() async throws {
         let environment = try TestEnvironment.require()

@@ -8,7 +8,7 @@ import Testing
 /// Screenshots are saved in the test's temporary directory (printed at the end).
 /// Review D6: enabled like every integration suite; a missing browser is a failure
 /// (under `FERRY_INTEGRATION=required`), never a silent skip.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PortalBrowserTests {
     @Test func signInCreateATokenLogInWithDockerAndSeeThePullOnTheChart() async throws {
         try #require(HeadlessChromium.isInstalled, "chromium is missing at /usr/bin/chromium (scripts/install-deps.sh installs it)")

@@ -6,7 +6,7 @@ import Testing
 /// The portal against real PostgreSQL, the real registry and real clients: the
 /// dashboard's numbers against `ferry usage report`'s, payments and the audit log,
 /// and sessions ended by the operator CLI.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PortalIntegrationTests {
     func psql(_ database: String, _ sql: String) async throws -> String {
         let result = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", sql])

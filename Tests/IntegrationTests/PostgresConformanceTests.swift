@@ -7,7 +7,7 @@ import FerryServer
 
 /// The user repository conformance suite against real PostgreSQL (the in-memory
 /// repository runs the same suite in AccountsTests).
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PostgresConformanceTests {
     @Test func postgresUserRepositoryConforms() async throws {
         let environment = try TestEnvironment.require()

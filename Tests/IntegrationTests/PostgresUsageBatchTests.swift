@@ -9,7 +9,7 @@ import Testing
 
 /// Review D3: usage is never counted twice because PostgreSQL applies each batch id
 /// once (`usage_batches`), not because a fake says so.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct PostgresUsageBatchTests {
     func withStore(_ body: @Sendable (PostgresBillingStore, PostgresClient, Int64) async throws -> Void) async throws {
         let environment = try TestEnvironment.require()

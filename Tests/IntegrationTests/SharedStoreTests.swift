@@ -10,7 +10,7 @@ import Glibc
 /// PostgreSQL database and one bucket on the radosgw the test script starts, the CNCF
 /// registry as the upstream behind a counting proxy. Each test keeps its blobs under a
 /// prefix of its own.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct SharedStoreTests {
     let environment: TestEnvironment
     let store: SharedStoreEnvironment
@@ -140,7 +140,7 @@ struct SharedStoreTests {
                 }
                 try await Task.sleep(for: .seconds(killAfter))
                 kill(serve.processIdentifier, SIGKILL)
-                serve.waitUntilExit()
+                await serve.exit()
                 clients.cancel()  // the clients' answers do not matter here, only the bucket
                 await clients.value
 

@@ -6,7 +6,7 @@ import Testing
 
 /// Subscribers mode against real PostgreSQL, the real CNCF registry, the docker CLI
 /// (client-side login) and skopeo.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct SubscriberAuthTests {
     func dockerLogin(_ host: String, user: String, secret: String, config: String) async throws -> ProcessResult {
         try await ProcessRunner.run("/usr/bin/env", ["docker", "login", host, "-u", user, "--password-stdin"], environment: ["DOCKER_CONFIG": config], input: secret + "\n")

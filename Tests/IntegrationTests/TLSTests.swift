@@ -7,7 +7,7 @@ import Glibc
 
 /// Built-in TLS with the real binary: skopeo pulls over HTTPS trusting the configured
 /// certificate, HTTP/2 is offered, and SIGHUP swaps in a renewed certificate.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct TLSTests {
     func makeCertificate(in directory: String) async throws -> String {
         let result = try await ProcessRunner.run("/usr/bin/openssl", [

@@ -5,7 +5,7 @@ import Testing
 /// Ferry pulling from a CNCF registry that demands bearer tokens from a realm: the
 /// token dance with upstream credentials, tokens cached per scope. Serialized: the
 /// realm listens on the fixed port the registry was configured with.
-@Suite(.enabled(if: TestEnvironment.shouldRun), .serialized)
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)), .serialized)
 struct TokenAuthUpstreamTests {
     @Test func pullsWithCredentialsAndCachesTheTokenPerScope() async throws {
         let environment = try TestEnvironment.require()

@@ -8,7 +8,7 @@ import Testing
 
 /// The cache review's upstream findings against the real CNCF registry (plain HTTP, so
 /// HTTP/1.1: one connection per concurrent download).
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct UpstreamConnectionTests {
     /// Pushes `count` distinct blobs of `size` bytes to the test registry (POST, then one
     /// PUT) and returns their digests.

@@ -12,7 +12,7 @@ import Glibc
 
 /// Flushing stays one batch per interval under load, and applied batch ids are pruned
 /// after their retention (review H2), against real PostgreSQL.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct UsageFlushTests {
     /// Against the real binary and curl, both at the lowest priority: the downloads
     /// saturate the CPU for 5 s, and the tests running alongside keep theirs.
@@ -65,7 +65,7 @@ struct UsageFlushTests {
 
         // And every byte is still metered: SIGTERM writes what is left.
         kill(serve.processIdentifier, SIGTERM)
-        serve.waitUntilExit()
+        await serve.exit()
         let served = try await ProcessRunner.run("/usr/bin/psql", [database, "-tAc", "SELECT SUM(bytes_served) FROM usage_daily"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(served == String(Int64(big.size) * Int64(downloads.reduce(1, +))))
     }

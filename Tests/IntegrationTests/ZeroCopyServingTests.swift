@@ -10,7 +10,7 @@ import Glibc
 
 /// Cache hits on plain HTTP/1.1 go out with sendfile(2) (issue 10): the bytes are the
 /// blob's, ranges are honoured, and the bytes are counted exactly.
-@Suite(.enabled(if: TestEnvironment.shouldRun))
+@Suite(.enabled(if: TestEnvironment.shouldRun), .timeLimit(.minutes(10)))
 struct ZeroCopyServingTests {
     func metric(_ name: String, port: Int) async throws -> Int64? {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
@@ -49,6 +49,6 @@ struct ZeroCopyServingTests {
         #expect(tail.0 == 206 && tail.1 == Array(expected.suffix(10)))
         #expect(try await metric("ferry_sendfile_bytes_total", port: port) == Int64(expected.count + 5_000_000 + 10))
         kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        await server.exit()
     }
 }

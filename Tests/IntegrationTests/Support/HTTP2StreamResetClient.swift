@@ -31,8 +31,12 @@ final class HTTP2StreamResetClient: @unchecked Sendable {
     /// head arrived for the request, else `no-headers`.
     func finish() async -> String {
         try? control.fileHandleForWriting.close()
-        let data = await Task.detached { [output] in output.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
+        // Read on a thread of its own: a blocking read on a Swift concurrency thread
+        // takes one of the few the whole test process shares.
+        let data = await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
+            Thread.detachNewThread { [output] in done.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }
+        }
+        await process.exit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -28,10 +28,7 @@ struct HeadlessChromium {
         process.standardOutput = log ?? FileHandle.nullDevice
         process.standardError = log ?? FileHandle.nullDevice
         try process.run()
-        defer {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-        }
+        defer { if process.isRunning { process.terminate() } }
         var port: Int?
         for _ in 0..<300 where port == nil {
             guard process.isRunning else { throw DidNotStart(description: "chromium exited: see \(directory)/chromium.log") }
