@@ -21,8 +21,12 @@ public enum TokenRejection: Error, Sendable, Equatable {
     case wrongIssuer
 }
 
-/// Issues and verifies the ES256 registry tokens. The newest signing key signs; every
-/// key it holds verifies, so a rotated-out key keeps its tokens valid until they expire.
+/// Issues and verifies the ES256 registry tokens. Every key it holds verifies, so a
+/// rotated-out key keeps its tokens valid until they expire. Rotation has two phases: a
+/// new key verifies as soon as it is loaded but signs only once it is `publishDelay`
+/// old, by which time every server sharing the keys has loaded it (each reloads every
+/// `reloadInterval`), so no server refuses a token another one signed. A lone key signs
+/// at once.
 public final class RegistryTokenService: Sendable {
     public let issuer: String
     public let service: String
@@ -30,17 +34,31 @@ public final class RegistryTokenService: Sendable {
     public let lifetime: Int
     /// Clock skew tolerated on `exp` and `nbf`.
     public let leeway: Int = 30
+    /// How often servers reload the shared keys (`token.key-reload-interval`).
+    public let reloadInterval: TimeInterval
+    /// How old a key must be before it signs: two and a half reload intervals.
+    public var publishDelay: TimeInterval { reloadInterval * 2.5 }
+    /// How long a superseded key must keep verifying: the tokens it signed until its
+    /// successor took over live one lifetime (and the leeway) more.
+    public var retention: TimeInterval { TimeInterval(lifetime + leeway) + publishDelay }
 
     private struct KeySet: Sendable {
         let collection: JWTKeyCollection
-        let active: SigningKey?
-        let x5c: [String]
+        /// Oldest first.
+        let keys: [SigningKey]
+        /// Each key's certificate chain as JWTKit writes it into `x5c`, by key id.
+        let chains: [String: [String]]
         var keyIDs: Set<String> = []
         /// Tokens whose signature was checked with `collection` (by SHA-256): an ES256
         /// verification costs more than the rest of a cached manifest GET, and a client
         /// sends the same token for minutes. New keys start it empty, so a revoked key
         /// stops verifying at once; bounded (emptied when full).
         var verified: [SHA256Digest: RegistryClaims] = [:]
+
+        /// The newest key at least `delay` old; the oldest when none is (a first key).
+        func signer(at now: Date, delay: TimeInterval) -> SigningKey? {
+            keys.last { $0.createdAt <= now.addingTimeInterval(-delay) } ?? keys.first
+        }
     }
 
     private let keySet: Mutex<KeySet>
@@ -48,35 +66,40 @@ public final class RegistryTokenService: Sendable {
     static let verifiedLimit = 8192
 
     /// Creates the service with no keys; call `replaceKeys` before issuing.
-    public init(issuer: String, service: String, lifetime: Int) {
+    public init(issuer: String, service: String, lifetime: Int, reloadInterval: TimeInterval = 30) {
         self.issuer = issuer
         self.service = service
         self.lifetime = lifetime
-        self.keySet = Mutex(KeySet(collection: JWTKeyCollection(), active: nil, x5c: []))
+        self.reloadInterval = reloadInterval
+        self.keySet = Mutex(KeySet(collection: JWTKeyCollection(), keys: [], chains: [:]))
     }
 
-    /// Installs a new set of keys; the newest (by creation time) signs.
+    /// Installs a new set of keys; each verifies at once and signs from `publishDelay`
+    /// after its creation.
     public func replaceKeys(_ keys: [SigningKey]) async throws {
         let collection = JWTKeyCollection()
+        var chains: [String: [String]] = [:]
         for key in keys {
             await collection.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.keyID))
+            // JWTKit takes the chain as PEM, checks it, and writes base64 DER into the header.
+            chains[key.keyID] = [try key.certificatePEM]
         }
-        let active = keys.max { $0.createdAt < $1.createdAt }
-        // JWTKit takes the chain as PEM, checks it, and writes base64 DER into the header.
-        let x5c = try active.map { [try $0.certificatePEM] } ?? []
-        keySet.withLock { $0 = KeySet(collection: collection, active: active, x5c: x5c, keyIDs: Set(keys.map(\.keyID))) }
+        let sorted = keys.sorted { $0.createdAt < $1.createdAt }
+        keySet.withLock { $0 = KeySet(collection: collection, keys: sorted, chains: chains, keyIDs: Set(keys.map(\.keyID))) }
     }
 
     /// The ids of the keys tokens are verified with.
     public var keyIDs: Set<String> { keySet.withLock { $0.keyIDs } }
 
-    /// The key that signs new tokens.
-    public var activeKey: SigningKey? { keySet.withLock { $0.active } }
+    /// The key that signs tokens issued at `now`.
+    public func activeKey(at now: Date) -> SigningKey? {
+        keySet.withLock { $0.signer(at: now, delay: publishDelay) }
+    }
 
     /// Signs a token for `subject` (user `userID`, who proved `credential`) granting `access`.
     public func issue(subject: String, userID: Int64, credential: Credential, access: [RegistryClaims.ResourceActions], now: Date) async throws -> IssuedToken {
         let set = keySet.withLock { $0 }
-        guard let active = set.active else { throw AccountsError.internalFailure("no token signing key is configured") }
+        guard let active = set.signer(at: now, delay: publishDelay) else { throw AccountsError.internalFailure("no token signing key is configured") }
         let issuedAt = Int(now.timeIntervalSince1970)
         let claims = RegistryClaims(
             iss: issuer, sub: subject, aud: service,
@@ -88,7 +111,7 @@ public final class RegistryTokenService: Sendable {
         )
         var header = JWTHeader()
         header.typ = "JWT"
-        header.x5c = set.x5c
+        header.x5c = set.chains[active.keyID] ?? []
         let token = try await set.collection.sign(claims, kid: JWKIdentifier(string: active.keyID), header: header)
         return IssuedToken(token: token, expiresIn: lifetime, issuedAt: Date(timeIntervalSince1970: TimeInterval(issuedAt)), claims: claims)
     }

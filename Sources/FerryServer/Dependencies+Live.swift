@@ -96,7 +96,7 @@ extension Dependencies {
                     } else {
                         try await tokens.replaceKeys(try await databaseServices.signingKeys.keysCreatingFirst(now: now()))
                     }
-                    logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
+                    logger.info("token signing key", metadata: ["kid": "\(tokens.activeKey(at: now())?.keyID ?? "-")", "service": "\(configuration.gateway.tokenService)"])
                 }
             }
             services += [httpClient, blobClient]

@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Reloads the token signing keys from PostgreSQL every 30 seconds, so a `ferry keys
-/// rotate` or `keys revoke` on any machine reaches every running replica; and retires
-/// keys superseded longer than a token lifetime ago, so a rotated-out key stops
-/// verifying once its tokens have expired.
+/// Reloads the token signing keys from PostgreSQL every `token.key-reload-interval`, so
+/// a `ferry keys rotate` or `keys revoke` on any machine reaches every running replica
+/// (a rotated-in key signs only once every replica verifies it, `RegistryTokenService`);
+/// and retires keys superseded longer than a token lifetime ago (plus the time their
+/// successor waited to sign), so a rotated-out key stops verifying once its tokens have
+/// expired.
 public struct SigningKeyRefreshService: Service {
     let tokens: RegistryTokenService
     let repository: any SigningKeyRepository
@@ -27,14 +29,14 @@ public struct SigningKeyRefreshService: Service {
         // service starts alongside them, so it reads the database only on its first tick.
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(30))
+                try await Task.sleep(for: .seconds(tokens.reloadInterval))
                 do {
-                    try await repository.retireSuperseded(now: now(), retention: TimeInterval(tokens.lifetime + tokens.leeway))
+                    try await repository.retireSuperseded(now: now(), retention: tokens.retention)
                     let keys = try await repository.allKeys()
                     let ids = Set(keys.map(\.keyID))
                     if ids != tokens.keyIDs, !keys.isEmpty {
                         try await tokens.replaceKeys(keys)
-                        logger.notice("token signing keys reloaded", metadata: ["active": "\(tokens.activeKey?.keyID ?? "-")", "count": "\(keys.count)"])
+                        logger.notice("token signing keys reloaded", metadata: ["active": "\(tokens.activeKey(at: now())?.keyID ?? "-")", "count": "\(keys.count)"])
                     }
                 } catch {
                     logger.warning("cannot reload signing keys; keeping the current ones", metadata: ["error": "\(error)"])

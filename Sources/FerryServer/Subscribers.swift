@@ -37,7 +37,10 @@ struct Subscribers: Sendable {
         _ configuration: FerryConfiguration, users: any UserRepository, accounts: AccountService, hasher: Argon2PasswordHasher,
         throttle: LoginThrottle = LoginThrottle(), billing backend: BillingBackend?, portal: PortalStorage?, logger: Logger, now: @escaping @Sendable () -> Date
     ) throws {
-        let tokens = RegistryTokenService(issuer: configuration.token.issuer, service: configuration.gateway.tokenService, lifetime: configuration.token.lifetime)
+        let tokens = RegistryTokenService(
+            issuer: configuration.token.issuer, service: configuration.gateway.tokenService, lifetime: configuration.token.lifetime,
+            reloadInterval: configuration.token.keyReloadInterval
+        )
         let authenticator = try Authenticator(users: users, hasher: hasher, throttle: throttle, busyDelay: configuration.login.busyDelay, logger: logger, now: now)
         access = SubscriberAccess(
             tokens: tokens, authenticator: authenticator, accounts: accounts, users: users, statusLifetime: configuration.token.recheckInterval, now: now

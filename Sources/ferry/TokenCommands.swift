@@ -158,29 +158,31 @@ struct KeysCommand: AsyncParsableCommand {
     )
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a signing key at once (e.g. it leaked); its tokens stop verifying within 30 seconds.")
+        static let configuration = CommandConfiguration(abstract: "Remove a signing key at once (e.g. it leaked); its tokens stop verifying within one key-reload interval (30 seconds).")
         @OptionGroup var config: ConfigOptions
         @Argument(help: "Key id (kid, from keys list).") var kid: String
 
         func run() async throws {
             try await config.withDatabase { database in try await database.signingKeys.revoke(keyID: kid) }
-            print("removed signing key \(kid); running servers stop accepting its tokens within 30 seconds")
+            print("removed signing key \(kid); running servers stop accepting its tokens within one key-reload interval (token.key-reload-interval, 30 s by default)")
             print("a CNCF registry given ferry keys certificates keeps trusting it until its rootcertbundle is replaced")
         }
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a new signing key; the previous one keeps verifying until its tokens expire, then servers retire it.")
+        static let configuration = CommandConfiguration(abstract: "Add a new signing key: it signs once every server verifies it (2.5 key-reload intervals); the previous one keeps verifying until its tokens expire, then servers retire it.")
         @OptionGroup var config: ConfigOptions
 
         func run() async throws {
+            let reload = try TokenConfiguration(reader: try await config.values()).keyReloadInterval
             let key = try await config.withDatabase { database in try await database.signingKeys.rotate(now: Date(), retention: 86400) }
-            print("new signing key \(key.keyID); running servers switch to it within 30 seconds")
+            let signsFrom = key.createdAt.addingTimeInterval(reload * 2.5)
+            print("new signing key \(key.keyID): every running server verifies it within \(Int(reload)) seconds and signs with it from \(formatDate(signsFrom))")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List signing keys (newest signs).")
+        static let configuration = CommandConfiguration(abstract: "List signing keys (the newest one older than 2.5 key-reload intervals signs).")
         @OptionGroup var config: ConfigOptions
         @Flag(help: "Print JSON.") var json = false
 

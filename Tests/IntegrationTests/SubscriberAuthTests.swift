@@ -116,7 +116,7 @@ struct SubscriberAuthTests {
             #expect(Self.header("WWW-Authenticate", in: forged.headers)?.contains(#"error="invalid_token""#) == true)
 
             let foreign = RegistryTokenService(issuer: "ferry", service: "elsewhere.example", lifetime: 300)
-            try await foreign.replaceKeys([try #require(subscriber.tokens.activeKey)])
+            try await foreign.replaceKeys([try #require(subscriber.tokens.activeKey(at: Date()))])
             let wrongAudience = try await foreign.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [.init(type: "repository", name: "ferry/small", actions: ["pull"])], now: Date())
             #expect(try await get("\(base)/v2/ferry/small/manifests/v1", bearer: wrongAudience.token).status == 401)
 
@@ -196,7 +196,7 @@ struct SubscriberAuthTests {
             try await subscriber.addUser("alice")
             let directory = temporaryDirectory("cncf")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let certificate = try #require(subscriber.tokens.activeKey).certificatePEM
+            let certificate = try #require(subscriber.tokens.activeKey(at: Date())).certificatePEM
             try certificate.write(toFile: directory + "/ferry.crt", atomically: true, encoding: .utf8)
             let port = reserveFreePort()
             try """

@@ -10,6 +10,9 @@ import Foundation
 /// - `token.recheck-interval`: how long the standing of a bearer token's credential, a
 ///   mirror key's owner and a subscriber's plan are remembered before they are read
 ///   again: how soon a revocation, suspension or expiry bites (0s–1m, default 5s).
+/// - `token.key-reload-interval`: how often every server reloads the signing keys kept in
+///   PostgreSQL (1s–5m, default 30s). A rotated-in key signs only after two and a half
+///   intervals, when every server verifies it; every server must use the same value.
 /// - `token.service` (the JWT audience) is part of `GatewayConfiguration`.
 public struct TokenConfiguration: Sendable {
     public var issuer: String
@@ -19,6 +22,8 @@ public struct TokenConfiguration: Sendable {
     public var signingKeyFiles: SigningKeyFiles?
     /// Seconds a credential's or subscriber's standing is remembered.
     public var recheckInterval: TimeInterval
+    /// Seconds between reloads of the signing keys kept in PostgreSQL.
+    public var keyReloadInterval: TimeInterval
 
     /// Reads the keys above from the top-level `reader`.
     public init(reader: ConfigValues) throws(ConfigurationError) {
@@ -26,6 +31,7 @@ public struct TokenConfiguration: Sendable {
         issuer = token.string("issuer", default: "ferry")
         lifetime = Int(try token.duration("lifetime", default: .seconds(300), range: .seconds(60)...(.seconds(86400))).components.seconds)
         recheckInterval = TimeInterval(try token.duration("recheck-interval", default: .seconds(5), range: .zero...(.seconds(60))).components.seconds)
+        keyReloadInterval = TimeInterval(try token.duration("key-reload-interval", default: .seconds(30), range: .seconds(1)...(.seconds(300))).components.seconds)
         let key = token.string("key-file")
         let certificate = token.string("certificate-file")
         switch (key, certificate) {

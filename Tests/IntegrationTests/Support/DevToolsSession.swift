@@ -49,9 +49,11 @@ final class DevToolsSession: Sendable {
         return try outcome.get()
     }
 
-    /// Sends a command and returns its `result` object (JSON).
+    /// Sends a command and returns its `result` object (JSON); a command the browser
+    /// does not answer within `timeout` fails (a browser that hangs fails the test
+    /// instead of hanging the suite).
     @discardableResult
-    func call(_ method: String, _ parameters: [String: any Sendable] = [:]) async throws -> [String: Any] {
+    func call(_ method: String, _ parameters: [String: any Sendable] = [:], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         let message = try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": parameters] as [String: Any])
         let answer = try await withCheckedThrowingContinuation { continuation in
@@ -62,6 +64,10 @@ final class DevToolsSession: Sendable {
                 } catch {
                     pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: error)
                 }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                pending.withLock { $0.removeValue(forKey: id) }?.resume(throwing: ProtocolError(description: "\(method): no answer within \(timeout)"))
             }
         }
         let document = try JSONSerialization.jsonObject(with: answer) as? [String: Any] ?? [:]
