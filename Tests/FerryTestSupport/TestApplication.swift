@@ -8,6 +8,10 @@ public func testConfiguration(_ values: [String: String] = [:]) async throws -> 
     var all = [
         "listen.host": "127.0.0.1", "listen.port": "0", "access-mode": "open",
         "data-dir": NSTemporaryDirectory() + "ferry-test-\(UUID().uuidString)",
+        // In-process servers share a busy test process with every other test: a test's
+        // client may be slower than a real one, so the listener deadlines (tested on
+        // their own, with their defaults) are generous here unless a test sets them.
+        "listen.header-timeout": "300s", "listen.idle-timeout": "3600s", "listen.body-timeout": "3600s",
     ]
     all.merge(values) { $1 }
     return try await FerryConfiguration(all)

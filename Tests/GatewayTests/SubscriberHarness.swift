@@ -27,7 +27,8 @@ struct SubscriberHarness: Sendable {
     }
 
     static let password = "correct-horse-9"
-    static let fastHasher = Argon2PasswordHasher(parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+    /// Cheap Argon2 parameters for tests (each run gets a hasher and pool of its own).
+    static let fastParameters = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
 
     /// Runs `test` against the application with alice created.
     func run<T: Sendable>(
@@ -35,7 +36,7 @@ struct SubscriberHarness: Sendable {
     ) async throws -> T {
         let configuration = try await testConfiguration(["access-mode": "subscribers", "public-url": "https://mirror.test"].merging(values) { $1 })
         let dependencies = try await Dependencies.inMemory(
-            configuration, upstreams: upstreams, users: users, hasher: hasher ?? Self.fastHasher, throttle: throttle, billing: billing,
+            configuration, upstreams: upstreams, users: users, hasher: hasher ?? Argon2PasswordHasher(parameters: Self.fastParameters), throttle: throttle, billing: billing,
             now: { [clock] in clock.now }, logger: logger
         )
         _ = try await dependencies.access!.accounts.createUser(username: "alice", email: nil, password: Self.password)

@@ -25,7 +25,7 @@ import Testing
     @Test func aFullPasswordPoolAnswers429WithRetryAfterAndOthersGoOn() async throws {
         let pool = PasswordHashingPool(coreBudget: 1, maximumQueued: 1, reservedForPriority: 0)
         var harness = SubscriberHarness(upstreams: [upstream])
-        harness.hasher = Argon2PasswordHasher(parameters: SubscriberHarness.fastHasher.parameters, pool: pool)
+        harness.hasher = Argon2PasswordHasher(parameters: SubscriberHarness.fastParameters, pool: pool)
         try await harness.run { client, dependencies in
             let (_, pat) = try await dependencies.accounts.createAccessToken("alice", name: "ci", lifetime: nil)
             try await client.execute(uri: "/token", method: .get, headers: Self.basic) { #expect($0.status == .ok) }

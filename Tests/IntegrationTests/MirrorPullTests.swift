@@ -113,7 +113,7 @@ struct MirrorPullTests {
                 for _ in 0..<16 {
                     group.addTask {
                         let response = try await HTTPClient.shared.execute(
-                            HTTPClientRequest(url: "\(ferry.url)/v2/registry.test/ferry/big/blobs/\(layer.digest)"), timeout: .seconds(60)
+                            HTTPClientRequest(url: "\(ferry.url)/v2/registry.test/ferry/big/blobs/\(layer.digest)"), timeout: .seconds(180)
                         )
                         #expect(response.status == .ok)
                         #expect(response.headers.first(name: "Content-Length") == String(layer.size))
