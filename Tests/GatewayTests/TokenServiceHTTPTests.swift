@@ -21,8 +21,16 @@ import Testing
     }
 
     func withApp(throttle: LoginThrottle = LoginThrottle(), _ test: @escaping @Sendable (any TestClientProtocol, RegistryTokenService) async throws -> Void) async throws {
-        try await SubscriberHarness(upstreams: [upstream], throttle: throttle).run { client, dependencies in
-            try await test(client, dependencies.access!.tokens)
+        try await withApp(throttle: throttle) { client, tokens, _ in try await test(client, tokens) }
+    }
+
+    /// As above, with the application's clock (which stands still).
+    func withApp(
+        throttle: LoginThrottle = LoginThrottle(), _ test: @escaping @Sendable (any TestClientProtocol, RegistryTokenService, TestClock) async throws -> Void
+    ) async throws {
+        let harness = SubscriberHarness(upstreams: [upstream], throttle: throttle)
+        try await harness.run { client, dependencies in
+            try await test(client, dependencies.access!.tokens, harness.clock)
         }
     }
 
@@ -73,8 +81,10 @@ import Testing
     }
 
     @Test func aTokenPullsTheRepositoryItNames() async throws {
-        try await withApp { client, tokens in
-            let issued = try await tokens.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [.init(type: "repository", name: "nginx", actions: ["pull"])], now: Date())
+        try await withApp { client, tokens, clock in
+            // Issued on the application's clock: on a busy machine the wall clock moves
+            // past the token's leeway before the request is checked.
+            let issued = try await tokens.issue(subject: "alice", userID: 1, credential: .password(epoch: 0), access: [.init(type: "repository", name: "nginx", actions: ["pull"])], now: clock.now)
             try await client.execute(uri: "/v2/nginx/manifests/latest", method: .get, headers: [.authorization: "Bearer \(issued.token)"]) { response in
                 #expect(response.status == .ok)
             }
