@@ -86,20 +86,24 @@ public final class BlobFile: Sendable {
         }
     }
 
-    /// Writes all of `buffer` at `offset`.
-    func write(_ buffer: ByteBuffer, at offset: Int64) async throws {
+    /// Writes all of `buffers`, one after another, from `offset` (one hop to the I/O pool).
+    func write(_ buffers: [ByteBuffer], at offset: Int64) async throws {
         let descriptor = self.descriptor
         try await pools.io.runIfActive {
-            try buffer.withUnsafeReadableBytes { bytes in
-                var written = 0
-                while written < bytes.count {
-                    let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        throw FileSystemError(operation: "pwrite", path: "fd \(descriptor)", code: errno)
+            var position = off_t(offset)
+            for buffer in buffers {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    var written = 0
+                    while written < bytes.count {
+                        let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, position + off_t(written))
+                        if result < 0 {
+                            if errno == EINTR { continue }
+                            throw FileSystemError(operation: "pwrite", path: "fd \(descriptor)", code: errno)
+                        }
+                        written += result
                     }
-                    written += result
                 }
+                position += off_t(buffer.readableBytes)
             }
         }
     }

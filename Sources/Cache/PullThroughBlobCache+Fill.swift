@@ -112,12 +112,12 @@ extension PullThroughBlobCache {
 
     /// Writes to the temporary file unless the disk is (nearly) full; then the download
     /// stops with `diskFull` and its readers continue straight from the upstream.
-    func write(_ buffer: ByteBuffer, to fill: BlobFill, at offset: Int64) async throws {
-        guard store.space.hasRoom(for: Int64(buffer.readableBytes)) else {
+    func write(_ buffers: [ByteBuffer], to fill: BlobFill, at offset: Int64) async throws {
+        guard store.space.hasRoom(for: Int64(buffers.reduce(0) { $0 + $1.readableBytes })) else {
             throw CacheError(.diskFull, "cache disk is full")
         }
         do {
-            try await fill.file.write(buffer, at: offset)
+            try await fill.file.write(buffers, at: offset)
         } catch let error as FileSystemError where error.isOutOfSpace {
             throw CacheError(.diskFull, "cache disk is full")
         }
@@ -141,34 +141,53 @@ extension PullThroughBlobCache {
         }
         fill.progress.update(.streaming(expectedSize: expected, visibleBytes: 0))
 
+        // The chunks are hashed as they arrive and written in batches, one batch in
+        // flight while the next is received and hashed; a batch's bytes are shown to
+        // readers (and to the upload) as soon as they are in the file.
         var hasher = DigestHasher(fill.digest.algorithm)
-        var pending = ByteBufferAllocator().buffer(capacity: Self.flushThreshold + 256 * 1024)
-        var written: Int64 = 0
+        var batch: [ByteBuffer] = []
+        var batchBytes = 0
+        var received: Int64 = 0
+        var queued: Int64 = 0
         var lastFlush = ContinuousClock.now
-        for try await chunk in body {
-            if fill.isAbandoned { throw CacheError(.unavailable, "download abandoned: every client left") }
-            hasher.update(chunk)
-            var chunk = chunk
-            pending.writeBuffer(&chunk)
-            if let expected, written + Int64(pending.readableBytes) > expected {
-                throw CacheError(.digestMismatch, "more bytes than announced")
-            }
-            let now = ContinuousClock.now
-            if pending.readableBytes >= Self.flushThreshold || written < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval {
-                try await write(pending, to: fill, at: written)
-                written += Int64(pending.readableBytes)
-                pending.clear()  // the write has released it, so its storage is reused
+        let published = { @Sendable (end: Int64) in
+            upload?.written(end)
+            // The last byte stays hidden until the digest is verified, so no client ever
+            // receives a complete body of bad data.
+            fill.progress.update(.streaming(expectedSize: expected, visibleBytes: max(0, end - 1)))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { writes in
+            var writing = false
+            for try await chunk in body {
+                if fill.isAbandoned { throw CacheError(.unavailable, "download abandoned: every client left") }
+                hasher.update(chunk)
+                received += Int64(chunk.readableBytes)
+                if let expected, received > expected {
+                    throw CacheError(.digestMismatch, "more bytes than announced")
+                }
+                batch.append(chunk)
+                batchBytes += chunk.readableBytes
+                let now = ContinuousClock.now
+                guard batchBytes >= Self.flushThreshold || queued < Self.unbufferedPrefix || now - lastFlush >= Self.flushInterval else { continue }
+                if writing { _ = try await writes.next() }
+                let (buffers, offset, end) = (batch, queued, queued + Int64(batchBytes))
+                writes.addTask {
+                    try await self.write(buffers, to: fill, at: offset)
+                    published(end)
+                }
+                writing = true
+                queued = end
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
                 lastFlush = now
-                upload?.written(written)
-                // The last byte stays hidden until the digest is verified, so no client
-                // ever receives a complete body of bad data.
-                fill.progress.update(.streaming(expectedSize: expected, visibleBytes: max(0, written - 1)))
             }
+            try await writes.waitForAll()
         }
-        if pending.readableBytes > 0 {
-            try await write(pending, to: fill, at: written)
-            written += Int64(pending.readableBytes)
+        if !batch.isEmpty {
+            try await write(batch, to: fill, at: queued)
+            queued += Int64(batchBytes)
         }
+        let written = queued
         if let expected, written != expected {
             throw CacheError(.digestMismatch, "received \(written) of \(expected) bytes")
         }
