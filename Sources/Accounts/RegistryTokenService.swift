@@ -36,8 +36,12 @@ public final class RegistryTokenService: Sendable {
     public let leeway: Int = 30
     /// How often servers reload the shared keys (`token.key-reload-interval`).
     public let reloadInterval: TimeInterval
-    /// How old a key must be before it signs: two and a half reload intervals.
-    public var publishDelay: TimeInterval { reloadInterval * 2.5 }
+    /// How old a key must be before it signs.
+    public var publishDelay: TimeInterval { Self.publishDelay(reloadInterval: reloadInterval) }
+
+    /// How old a key must be before it signs when servers reload every `reloadInterval`:
+    /// two and a half intervals (each server has reloaded at least twice by then).
+    public static func publishDelay(reloadInterval: TimeInterval) -> TimeInterval { reloadInterval * 2.5 }
     /// How long a superseded key must keep verifying: the tokens it signed until its
     /// successor took over live one lifetime (and the leeway) more.
     public var retention: TimeInterval { TimeInterval(lifetime + leeway) + publishDelay }

@@ -176,7 +176,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let reload = try TokenConfiguration(reader: try await config.values()).keyReloadInterval
             let key = try await config.withDatabase { database in try await database.signingKeys.rotate(now: Date(), retention: 86400) }
-            let signsFrom = key.createdAt.addingTimeInterval(reload * 2.5)
+            let signsFrom = key.createdAt.addingTimeInterval(RegistryTokenService.publishDelay(reloadInterval: reload))
             print("new signing key \(key.keyID): every running server verifies it within \(Int(reload)) seconds and signs with it from \(formatDate(signsFrom))")
         }
     }
