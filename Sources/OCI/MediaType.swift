@@ -19,6 +19,22 @@ public enum MediaType {
         indexTypes.contains(mediaType)
     }
 
+    /// Whether `text` is a bare media type, `type/subtype`, each part an RFC 6838
+    /// restricted name: a letter or digit, then at most 126 of `A-Z a-z 0-9 ! # $ & - ^ _ . +`.
+    /// No parameters, whitespace, control or non-ASCII characters.
+    public static func isWellFormed(_ text: String) -> Bool {
+        let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy(isRestrictedName)
+    }
+
+    private static func isRestrictedName(_ bytes: some Collection<UInt8>) -> Bool {
+        func isAlphaNumeric(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+        }
+        guard let first = bytes.first, isAlphaNumeric(first), bytes.count <= 127 else { return false }
+        return bytes.allSatisfy { isAlphaNumeric($0) || "!#$&-^_.+".utf8.contains($0) }
+    }
+
     /// Splits one or more `Accept` header values into bare, lowercased media types,
     /// dropping parameters and entries with a zero quality (`q=0`, `Q=0.000`).
     ///
