@@ -33,3 +33,10 @@ export FERRY_PAYMENT_ORACLE_PYTHON="$oracle/bin/python"
 swift build --build-tests
 test -x .build/debug/ferry || { echo "test.sh: .build/debug/ferry was not built" >&2; exit 1; }
 swift test --skip-build "$@"
+
+# The request path's parsers under libFuzzer, FERRY_FUZZ_SECONDS per harness (0 skips).
+# The default keeps the step, its build included, within about three minutes.
+fuzz_seconds=${FERRY_FUZZ_SECONDS:-8}
+if ((fuzz_seconds > 0)); then
+    scripts/fuzz.sh --time "$fuzz_seconds"
+fi
