@@ -147,6 +147,15 @@ import OCI
         #expect(!MediaType.accepts(MediaType.parseAccept([header]), MediaType.ociIndex))
     }
 
+    /// Found by fuzzing: a `,` or `;` followed by a combining mark (or a space followed
+    /// by one) is one Character with it, so entries were not split or trimmed there. An
+    /// Accept header is split and trimmed at bytes.
+    @Test func splitsAndTrimsAtBytesEvenBeforeCombiningMarks() {
+        #expect(MediaType.parseAccept(["a/b,\u{301}c/d"]) == ["a/b", "\u{301}c/d"])
+        #expect(MediaType.parseAccept(["a/b;\u{301}x=1;q=0, c/d"]) == ["c/d"])
+        #expect(MediaType.parseAccept(["a/b, \u{301}c/d"]) == ["a/b", "\u{301}c/d"])
+    }
+
     // MARK: - Well-formed media types
 
     @Test(arguments: MediaType.allManifestTypes + ["text/html", "application/octet-stream", "a/b", "A1/x.y+z", "application/vnd.a!#$&-^_.+"])
