@@ -67,14 +67,15 @@ up_to_date() {
 }
 
 # module NAME [-OPTION VALUE]... FILE...: a static library and module interface under
-# $modules (built again when its files or the OCI module it imports change).
+# $modules, built again when its files change (or, for Gateway and Cache, the OCI
+# module they import).
 module() {
     local name=$1
     shift
     local options=()
     while [[ "$1" == -* ]]; do options+=("$1" "$2"); shift 2; done
     local inputs=("$@")
-    [[ "$name" != OCI ]] && inputs+=("$scratch/stamps/module-OCI")
+    [[ "$name" == Gateway || "$name" == Cache ]] && inputs+=("$scratch/stamps/module-OCI")
     if up_to_date "module-$name" <(echo "${options[*]}") "${inputs[@]}"; then return; fi
     echo "fuzz.sh: building module $name"
     "$swiftc" "${flags[@]}" "${options[@]}" -package-name "$name" -I "$modules" -module-name "$name" \
