@@ -54,7 +54,8 @@ mkdir -p "$modules" "$scratch/bin" "$scratch/stamps" "$scratch/corpus" "$crashes
 # or from FERRY_FUZZ_HUMMINGBIRD_SOURCES (a checkout's Sources directory).
 hummingbird=${FERRY_FUZZ_HUMMINGBIRD_SOURCES:-}
 if [[ -z "$hummingbird" ]]; then
-    swift package --scratch-path "$scratch" resolve >/dev/null
+    swift package --scratch-path "$scratch" resolve >"$scratch/resolve.log" 2>&1 ||
+        { cat "$scratch/resolve.log" >&2; exit 1; }
     hummingbird="$scratch/checkouts/hummingbird/Sources"
 fi
 
