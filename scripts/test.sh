@@ -46,4 +46,11 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     scripts/unfinished-tests.py "$events" >&2 || true
     pkill -KILL -f "$PWD/.build/debug/ferry" || true
 fi
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# The request path's parsers under libFuzzer, FERRY_FUZZ_SECONDS per harness (0 skips).
+# The default keeps the step, its build included, within about three minutes.
+fuzz_seconds=${FERRY_FUZZ_SECONDS:-8}
+if ((fuzz_seconds > 0)); then
+    scripts/fuzz.sh --time "$fuzz_seconds"
+fi

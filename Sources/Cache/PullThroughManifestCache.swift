@@ -305,19 +305,3 @@ public final class PullThroughManifestCache: Sendable {
         }
     }
 }
-
-/// The parts of an OCI index / Docker manifest list needed to pick a platform.
-struct ImageIndex: Decodable {
-    struct Entry: Decodable {
-        let mediaType: String
-        let digest: Digest
-        let platform: Platform?
-    }
-
-    struct Platform: Decodable {
-        let os: String
-        let architecture: String
-    }
-
-    let manifests: [Entry]
-}

@@ -58,7 +58,7 @@ public struct RegistryUpstream: Upstream {
             throw .invalidResponse("manifest body too large or interrupted: \(error)")
         }
         let bytes = Array(body.readableBytesView)
-        if !MediaType.allManifestTypes.contains(mediaType), let declared = Self.declaredMediaType(bytes) {
+        if !MediaType.allManifestTypes.contains(mediaType), let declared = ManifestFields.declaredMediaType(bytes) {
             mediaType = declared
         }
         return UpstreamManifest(mediaType: mediaType, digest: digest, body: bytes, size: Int64(bytes.count))
@@ -176,11 +176,5 @@ public struct RegistryUpstream: Upstream {
         var text = configuration.url.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
         return text
-    }
-
-    /// The `mediaType` field of a manifest, for upstreams that send a generic Content-Type.
-    static func declaredMediaType(_ bytes: [UInt8]) -> String? {
-        struct Declared: Decodable { let mediaType: String? }
-        return (try? JSONDecoder().decode(Declared.self, from: Data(bytes)))?.mediaType
     }
 }

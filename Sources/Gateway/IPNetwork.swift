@@ -10,13 +10,19 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     let address: [UInt8]
     let prefixLength: Int
 
-    /// Parses CIDR notation; nil when malformed.
+    /// Parses CIDR notation; nil when malformed: an empty address or prefix, a prefix
+    /// that is not 1 to 3 decimal digits or is too long for the address, or a NUL.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let address = Self.bytes(of: parts[0]) else { return nil }
+        let parts = text.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = Self.bytes(of: String(Substring(parts[0]))) else { return nil }
         let maximum = address.count * 8
-        let prefix = parts.count == 2 ? Int(parts[1]) : maximum
-        guard let prefix, (0...maximum).contains(prefix) else { return nil }
+        var prefix = maximum
+        if parts.count == 2 {
+            let digits = parts[1]
+            guard (1...3).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            prefix = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        }
+        guard prefix <= maximum else { return nil }
         self.address = address
         self.prefixLength = prefix
     }
@@ -58,7 +64,9 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The 4 or 16 bytes of an address (an IPv4-mapped IPv6 address counts as IPv4).
+    /// Nil for text with a NUL, which `inet_pton` would take as the end of the address.
     static func bytes(of text: String) -> [UInt8]? {
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             return withUnsafeBytes(of: &v4) { Array($0) }

@@ -43,17 +43,29 @@ public struct AuthChallenge: Sendable, Equatable {
         return AuthChallenge(scheme: scheme, parameters: parameters)
     }
 
-    /// Renders the challenge as a header value, quoting every parameter.
+    /// Renders the challenge as a header value, quoting every parameter. Control
+    /// characters (which a header cannot carry) are dropped; `"` and `\` are escaped
+    /// scalar by scalar, so `parse(headerValue())` gives the same challenge back.
     public func headerValue() -> String {
         let schemeName = scheme == "bearer" ? "Bearer" : (scheme == "basic" ? "Basic" : scheme)
         let order = ["realm", "service", "scope", "error"]
         let names = order.filter { parameters[$0] != nil } + parameters.keys.filter { !order.contains($0) }.sorted()
-        let rendered = names.map { name in
-            let printable = String(parameters[name]!.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init))
-            let value = printable.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\(name)=\"\(value)\""
-        }
+        let rendered = names.map { name in "\(name)=\(Self.quoted(parameters[name]!))" }
         return rendered.isEmpty ? schemeName : "\(schemeName) \(rendered.joined(separator: ","))"
+    }
+
+    /// An RFC 9110 quoted-string of `value`. Works on Unicode scalars, not Characters:
+    /// a `"` followed by a combining mark is one Character, which a Character search
+    /// for `"` does not find.
+    static func quoted(_ value: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append("\"")
+        for scalar in value.unicodeScalars where scalar.value >= 0x20 && scalar.value != 0x7f {
+            if scalar == "\"" || scalar == "\\" { scalars.append("\\") }
+            scalars.append(scalar)
+        }
+        scalars.append("\"")
+        return String(scalars)
     }
 }
 

@@ -25,13 +25,15 @@ public enum RegistryRoute: Sendable, Equatable {
     /// Parses a raw (still percent-encoded) request path. Returns nil for paths outside
     /// `/v2`; throws for malformed ones. Any `%` is refused: no valid name, reference or
     /// digest needs one, and decoding would let `%2F` or `%2E%2E` smuggle in structure.
+    /// So is any non-ASCII byte: none is valid either, and a combining mark would join
+    /// the `%` or `/` before it into one Character that a Character check misses.
     public static func parse(path: String) throws(OCIError) -> RegistryRoute? {
         guard let api = apiPath(path) else { return nil }
         guard path.utf8.count <= maximumPathLength else {
             throw OCIError(.nameInvalid, "request path is longer than \(maximumPathLength) bytes")
         }
-        guard !path.contains("%") else {
-            throw OCIError(.nameInvalid, "percent-encoded characters are not allowed in repository paths")
+        guard path.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "%") }) else {
+            throw OCIError(.nameInvalid, "percent-encoded and non-ASCII characters are not allowed in repository paths")
         }
         var rest = api
         if rest.isEmpty { return .base }

@@ -21,15 +21,19 @@ public struct Scope: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `type:name:actions`; the name may itself contain `:` (a registry port),
     /// so the type ends at the first colon and the actions start after the last.
+    ///
+    /// Splits at bytes: a `:` or `,` followed by a combining mark is one Character with
+    /// it, which a Character search skips.
     public init(parsing text: String) throws(OCIError) {
-        guard text.utf8.count <= 1024,
-              let first = text.firstIndex(of: ":"), let last = text.lastIndex(of: ":"), first < last
+        let bytes = text.utf8
+        guard bytes.count <= 1024,
+              let first = bytes.firstIndex(of: UInt8(ascii: ":")), let last = bytes.lastIndex(of: UInt8(ascii: ":")), first < last
         else {
             throw OCIError(.denied, "invalid scope \(OCIError.quote(text)): expected type:name:actions")
         }
-        let type = String(text[text.startIndex..<first])
-        let name = String(text[text.index(after: first)..<last])
-        let actions = text[text.index(after: last)...].split(separator: ",").map(String.init)
+        let type = String(decoding: bytes[..<first], as: UTF8.self)
+        let name = String(decoding: bytes[bytes.index(after: first)..<last], as: UTF8.self)
+        let actions = bytes[bytes.index(after: last)...].split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }
         guard !type.isEmpty, !name.isEmpty else {
             throw OCIError(.denied, "invalid scope \(OCIError.quote(text)): expected type:name:actions")
         }

@@ -159,6 +159,14 @@ import OCI
         #expect(challenge.headerValue() == #"Bearer realm="a\"b\\c""#)
     }
 
+    /// Found by fuzzing: a `"` or `\` followed by a combining mark is one Character with
+    /// it, so escaping Characters missed them and the value ended early.
+    @Test func headerValueEscapesQuotesAndBackslashesThatCarryCombiningMarks() {
+        let challenge = AuthChallenge(scheme: "bearer", parameters: ["realm": "a\"\u{301}b\\\u{301}c", "service": "\\\u{308}"])
+        #expect(challenge.headerValue() == "Bearer realm=\"a\\\"\u{301}b\\\\\u{301}c\",service=\"\\\\\u{308}\"")
+        #expect(AuthChallenge.parse(challenge.headerValue()) == challenge)
+    }
+
     @Test func initLowercasesScheme() {
         let challenge = AuthChallenge(scheme: "BeArEr", parameters: ["realm": "x"])
         #expect(challenge.scheme == "bearer")

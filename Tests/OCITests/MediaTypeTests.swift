@@ -146,4 +146,35 @@ import OCI
     func refusingEverythingDoesNotMeanAcceptingEverything(_ header: String) {
         #expect(!MediaType.accepts(MediaType.parseAccept([header]), MediaType.ociIndex))
     }
+
+    /// Found by fuzzing: a `,` or `;` followed by a combining mark (or a space followed
+    /// by one) is one Character with it, so entries were not split or trimmed there. An
+    /// Accept header is split and trimmed at bytes.
+    @Test func splitsAndTrimsAtBytesEvenBeforeCombiningMarks() {
+        #expect(MediaType.parseAccept(["a/b,\u{301}c/d"]) == ["a/b", "\u{301}c/d"])
+        #expect(MediaType.parseAccept(["a/b;\u{301}x=1;q=0, c/d"]) == ["c/d"])
+        #expect(MediaType.parseAccept(["a/b, \u{301}c/d"]) == ["a/b", "\u{301}c/d"])
+    }
+
+    // MARK: - Well-formed media types
+
+    @Test(arguments: MediaType.allManifestTypes + ["text/html", "application/octet-stream", "a/b", "A1/x.y+z", "application/vnd.a!#$&-^_.+"])
+    func wellFormedTypes(_ type: String) {
+        #expect(MediaType.isWellFormed(type))
+    }
+
+    @Test(arguments: [
+        "", "/", "a/", "/b", "a/b/c", "a", "a /b", "a/ b", " a/b", "a/b;x=y", "a/b\n", "a\r\n/b", "a/b\u{0}",
+        "-a/b", "a/.b", "\u{e9}/b", "a/b\u{301}", "a/*", "*/*", "<a>/b",
+    ])
+    func malformedTypes(_ type: String) {
+        #expect(!MediaType.isWellFormed(type))
+    }
+
+    @Test func namesAreAtMost127Characters() {
+        let longest = String(repeating: "a", count: 127)
+        #expect(MediaType.isWellFormed("\(longest)/\(longest)"))
+        #expect(!MediaType.isWellFormed("\(longest)a/b"))
+        #expect(!MediaType.isWellFormed("a/\(longest)a"))
+    }
 }

@@ -248,6 +248,22 @@ private let digest = try! Digest(parsing: digestText)
         expectOCIError(.nameInvalid) { () throws(OCIError) in try RegistryRoute.parse(path: path) }
     }
 
+    /// Found by fuzzing: a `%` or `/` followed by a combining mark is one Character
+    /// with it, so a Character-based check let `%` through and `/` did not split. No
+    /// valid name, reference or digest has a non-ASCII byte.
+    @Test(arguments: [
+        "/v2/library/nginx%\u{301}/manifests/latest",
+        "/v2/library/nginx%\u{301}2F..%\u{301}2F/manifests/latest",
+        "/v2/library/nginx\u{301}/manifests/latest",
+        "/v2/library/nginx/\u{301}manifests/latest",
+        "/v2/library/ng\u{ef}nx/tags/list",
+        "/v2/\u{301}",
+        "/v2/a/blobs/uploads/\u{301}",
+    ])
+    func nonASCIIPathsAreInvalidNames(_ path: String) {
+        expectOCIError(.nameInvalid) { () throws(OCIError) in try RegistryRoute.parse(path: path) }
+    }
+
     @Test func nameProperty() {
         #expect(RegistryRoute.base.name == nil)
         #expect(RegistryRoute.catalog.name == nil)

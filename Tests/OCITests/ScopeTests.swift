@@ -28,6 +28,20 @@ import OCI
         #expect(try Scope(parsing: "repository:a:pull,,push,").actions == ["pull", "push"])
     }
 
+    /// Found by fuzzing: a `:` or `,` followed by a combining mark is one Character with
+    /// it, so a Character search split at a later colon or not at all. The type ends at
+    /// the first colon byte, the actions start after the last and split at commas.
+    @Test func splitsAtColonAndCommaBytesEvenBeforeCombiningMarks() throws {
+        let scope = try Scope(parsing: "a:\u{301}b:c:pull")
+        #expect(scope.type == "a")
+        #expect(scope.name == "\u{301}b:c")
+        #expect(scope.actions == ["pull"])
+        let lastColon = try Scope(parsing: "repository:x:\u{301}pull")
+        #expect(lastColon.name == "x")
+        #expect(lastColon.actions == ["\u{301}pull"])
+        #expect(try Scope(parsing: "repository:x:pull,\u{301}push").actions == ["pull", "\u{301}push"])
+    }
+
     @Test func registryCatalogScope() throws {
         let scope = try Scope(parsing: "registry:catalog:*")
         #expect(scope == Scope(type: "registry", name: "catalog", actions: ["*"]))
