@@ -25,26 +25,14 @@ scripts/install-deps.sh --bench
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-cold-fill.XXXXXX")
 origin_port=16400 proxy_port=16401 ferry_port=16402
 pids=()
+# shellcheck source=bench/common.sh
+source bench/common.sh
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    stop_pids
     rm -rf "$work"
 }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 400); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "cold-fill: $1 did not come up" >&2; exit 1; }
-registry() {  # name port [proxy-of]
-    {
-        echo "version: 0.1"
-        echo "log: {level: warn, accesslog: {disabled: true}}"
-        echo "storage: {filesystem: {rootdirectory: $work/$1}}"
-        echo "http: {addr: 127.0.0.1:$2}"
-        if [[ -n "${3:-}" ]]; then echo "proxy: {remoteurl: $3}"; fi
-    } >"$work/$1.yml"
-    docker-registry serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
-    last_pid=$!
-    pids+=("$last_pid")
-    wait_up "http://127.0.0.1:$2/v2/"
-}
+
 # One GET's speed in MB/s.
 mbps() { curl -s -o /dev/null -w '%{speed_download}' "$1" | python3 -c 'import sys; print(round(float(sys.stdin.read()) / 1e6))'; }
 
@@ -52,13 +40,7 @@ echo "cold-fill: images (big layer $big_mib MiB) and the origin registry..." >&2
 python3 scripts/make-test-images.py "$work/images" --big-mib "$big_mib" >/dev/null
 registry origin "$origin_port"
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/images/big:v1" "docker://127.0.0.1:$origin_port/bench/big:v1"
-digest=$(python3 - "$work/images/big" <<'PY'
-import json, sys
-index = json.load(open(f"{sys.argv[1]}/index.json"))
-manifest = json.load(open(f"{sys.argv[1]}/blobs/sha256/{index['manifests'][0]['digest'].split(':')[1]}"))
-print(manifest["layers"][0]["digest"])
-PY
-)
+digest=$(first_layer_digest "$work/images/big")
 
 # A cold GET through a new proxy (empty storage).
 proxy_cold() {

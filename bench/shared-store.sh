@@ -30,40 +30,22 @@ scripts/install-deps.sh --bench
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-shared-bench.XXXXXX")
 origin_port=16200 proxy_port=16201 ferry_port=16202 postgres_port=16211
 pids=()
+# shellcheck source=bench/common.sh
+source bench/common.sh
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    stop_pids
     scripts/local-postgres.sh stop "$work/postgres" >/dev/null 2>&1 || true
     scripts/ceph-rgw.sh stop "$work/rgw" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-wait_up() { for _ in $(seq 1 400); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "shared-store: $1 did not come up" >&2; exit 1; }
 
 echo "shared-store: images (big layer $big_mib MiB), registries, PostgreSQL, radosgw..." >&2
 python3 scripts/make-test-images.py "$work/images" --big-mib "$big_mib" >/dev/null
-registry() {  # name port [proxy-of]
-    {
-        echo "version: 0.1"
-        echo "log: {level: warn, accesslog: {disabled: true}}"
-        echo "storage: {filesystem: {rootdirectory: $work/$1}, delete: {enabled: true}}"
-        echo "http: {addr: 127.0.0.1:$2}"
-        if [[ -n "${3:-}" ]]; then echo "proxy: {remoteurl: $3}"; fi
-    } >"$work/$1.yml"
-    docker-registry serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
-    pids+=($!)
-    wait_up "http://127.0.0.1:$2/v2/"
-}
 registry origin "$origin_port"
 registry cncf-proxy "$proxy_port" "http://127.0.0.1:$origin_port"
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/images/big:v1" "docker://127.0.0.1:$origin_port/bench/big:v1"
-digest=$(python3 - "$work/images/big" <<'PY'
-import json, sys
-index = json.load(open(f"{sys.argv[1]}/index.json"))
-manifest = json.load(open(f"{sys.argv[1]}/blobs/sha256/{index['manifests'][0]['digest'].split(':')[1]}"))
-print(manifest["layers"][0]["digest"])
-PY
-)
+digest=$(first_layer_digest "$work/images/big")
 database_base=$(scripts/local-postgres.sh start "$work/postgres" "$postgres_port")
 scripts/ceph-rgw.sh start "$work/rgw" >"$work/rgw.log" 2>&1 || { tail -20 "$work/rgw.log" >&2; exit 1; }
 # shellcheck disable=SC1091
